@@ -1,0 +1,161 @@
+"""The ``rlvr`` command line: ``rlvr verify`` scores completions against references."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from rlvr.verifiers import Verdict, get_verifier, registered_verifiers, verify_batch
+
+CHUNK = 256
+
+
+class UsageError(Exception):
+    """A mistake in the command's input; printed without a traceback."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except UsageError as err:
+        print(f"rlvr {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rlvr", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    verify = commands.add_parser(
+        "verify",
+        help="score completions against references",
+        description=(
+            "Score completions from a JSONL file, or one --completion/--reference pair. "
+            "With neither, scores the bundled example file."
+        ),
+    )
+    verify.add_argument("input", nargs="?", type=Path, help="JSONL file, one object per line")
+    verify.add_argument("--completion-field", default="completion", help="(default: completion)")
+    verify.add_argument("--reference-field", default="reference", help="(default: reference)")
+    verify.add_argument("--completion", help="score this one completion (with --reference)")
+    verify.add_argument("--reference", help="the reference answer or solution for --completion")
+    verify.add_argument(
+        "--verifier",
+        default="math",
+        help=f"registered verifier name (default: math; known: {', '.join(registered_verifiers())})",
+    )
+    verify.add_argument("--output", "-o", type=Path, help="write one verdict per line (JSONL)")
+    verify.add_argument("--workers", type=int, default=None, help="processes for sympy cases")
+    verify.add_argument("--timeout", type=float, default=None, help="seconds per case (math)")
+    verify.add_argument("--show", type=int, default=20, help="rows to print in the table")
+    verify.set_defaults(run=_verify)
+    return parser
+
+
+def _verify(args: argparse.Namespace) -> int:
+    rows = _rows(args)
+    kwargs = {"timeout_s": args.timeout} if args.timeout is not None else {}
+    try:
+        verifier = get_verifier(args.verifier, **kwargs)
+    except (KeyError, ValueError, TypeError) as err:
+        raise UsageError(str(err).strip('"')) from None
+    completions = [str(r[args.completion_field]) for r in rows]
+    references = [r[args.reference_field] for r in rows]
+
+    verdicts: list[Verdict] = []
+    with tqdm(total=len(rows), unit="case", disable=len(rows) < CHUNK, file=sys.stderr) as bar:
+        for start in range(0, len(rows), CHUNK):
+            chunk = slice(start, start + CHUNK)
+            try:
+                verdicts += verify_batch(
+                    verifier, completions[chunk], references[chunk], args.workers
+                )
+            except TypeError as err:
+                raise UsageError(f"rows {start + 1}-{start + CHUNK}: {err}") from None
+            bar.update(len(completions[chunk]))
+
+    _print_table(verdicts, references, args.show)
+    _print_summary(verdicts)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        with args.output.open("w") as f:
+            for row, verdict in zip(rows, verdicts):
+                f.write(json.dumps({**row, "verdict": verdict.to_dict()}, ensure_ascii=False) + "\n")
+        print(f"wrote {len(verdicts)} verdicts to {args.output}")
+    return 0
+
+
+def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
+    if args.completion is not None or args.reference is not None:
+        if args.completion is None or args.reference is None or args.input is not None:
+            raise UsageError("give --completion and --reference together, without an input file")
+        return [{args.completion_field: args.completion, args.reference_field: args.reference}]
+    if args.input is None:
+        example = resources.files("rlvr") / "data" / "math_examples.jsonl"
+        print(f"no input given: scoring the bundled example {example}")
+        return list(_read_jsonl(Path(str(example)), args))
+    if not args.input.is_file():
+        raise UsageError(f"no such file: {args.input}")
+    return list(_read_jsonl(args.input, args))
+
+
+def _read_jsonl(path: Path, args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise UsageError(f"{path}:{number}: not valid JSON ({err.msg})") from None
+            if not isinstance(row, dict):
+                raise UsageError(f"{path}:{number}: expected a JSON object per line")
+            for field in (args.completion_field, args.reference_field):
+                if field not in row:
+                    raise UsageError(
+                        f"{path}:{number}: no field {field!r} (fields: {', '.join(row) or 'none'}); "
+                        "choose others with --completion-field / --reference-field"
+                    )
+            yield row
+
+
+def _short(text: object, width: int) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _print_table(verdicts: list[Verdict], references: list[Any], show: int) -> None:
+    if show <= 0:
+        return
+    print(f"{'#':>4}  {'ok':2}  {'reason':18}  {'extracted':32}  reference")
+    for k, (verdict, ref) in enumerate(zip(verdicts[:show], references)):
+        mark = "✓" if verdict.correct else "✗"
+        extracted = _short(verdict.extracted if verdict.extracted is not None else "—", 32)
+        print(f"{k:>4}  {mark:2}  {verdict.reason:18}  {extracted:32}  {_short(ref, 40)}")
+    if len(verdicts) > show:
+        print(f"   … {len(verdicts) - show} more rows (--show N to print more)")
+
+
+def _print_summary(verdicts: list[Verdict]) -> None:
+    n = len(verdicts)
+    correct = sum(v.correct for v in verdicts)
+    print(f"\naccuracy: {correct}/{n} = {correct / n:.1%}" if n else "\nno rows")
+    for reason, count in Counter(v.reason for v in verdicts).most_common():
+        print(f"  {reason:20} {count}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

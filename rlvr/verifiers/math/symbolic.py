@@ -1,0 +1,154 @@
+"""The sympy stage: parse plain-text math safely and decide equality symbolically, then numerically.
+
+This module is imported by the worker process only (see ``worker.py``), where a deadline and a
+memory limit guard every call: sympy can take unbounded time or memory on hostile input.
+
+Parsing uses ``sympy.parse_expr`` with a namespace limited to math functions and no builtins; the
+text was already restricted to math characters by :func:`rlvr.verifiers.math.parse.latex_to_text`.
+Before evaluating, a guard rejects numbers too large to compute (``10^{10^{10}}``, ``100000!``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import sympy
+from sympy.parsing.sympy_parser import (
+    convert_xor,
+    implicit_multiplication_application,
+    parse_expr,
+    standard_transformations,
+)
+
+from rlvr.verifiers.math.compare import CheapComparer, NeedsSympy, Outcome, numbers_match
+
+TRANSFORMATIONS = standard_transformations + (implicit_multiplication_application, convert_xor)
+_SAFE_NAMES = """sqrt root sin cos tan cot sec csc asin acos atan sinh cosh tanh log exp Abs floor
+ceiling binomial factorial factorial2 Symbol Integer Float Rational Function Add Mul Pow pi E I
+oo""".split()
+NAMESPACE = {"__builtins__": {}, **{name: getattr(sympy, name) for name in _SAFE_NAMES}}
+LOCALS = {"e": sympy.E, "i": sympy.I, "ln": sympy.log}
+MAX_BITS = 100_000
+_PROBES = ((0.7312, -1.3791, 2.2183), (-0.4417, 1.9021, 0.3157), (1.6180, 0.5772, -2.7183))
+
+
+_BIG_FACTORIAL_RE = re.compile(r"\d{6,}\s*!|(?:factorial2?|binomial)\(\s*\d{6,}")
+
+
+class TooComplex(ValueError):
+    """The expression denotes a number too large to compute."""
+
+
+@lru_cache(maxsize=8192)
+def to_sympy(text: str) -> sympy.Expr:
+    """Parse sympy-syntax text; raises on anything unreadable or too large to evaluate."""
+    if _BIG_FACTORIAL_RE.search(text):
+        raise TooComplex("factorial too large")
+    _guard(_parse(text, evaluate=False))
+    expr = _parse(text, evaluate=True)
+    if not isinstance(expr, sympy.Expr):
+        raise TypeError(f"not an expression: {type(expr).__name__}")
+    return expr
+
+
+def _parse(text: str, evaluate: bool) -> sympy.Basic:
+    # parse_expr may add names to the dicts it is given: pass fresh copies.
+    return parse_expr(
+        text,
+        local_dict=dict(LOCALS),
+        global_dict=dict(NAMESPACE),
+        transformations=TRANSFORMATIONS,
+        evaluate=evaluate,
+    )
+
+
+def _guard(expr: sympy.Basic) -> None:
+    """Refuse towers like 10^(10^10) before sympy tries to compute them."""
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, sympy.Pow):
+            base, exponent = node.args
+            if base.is_number and exponent.is_number and base not in (0, 1, -1):
+                magnitude = abs(sympy.N(base, 15))
+                bits = abs(sympy.N(exponent, 15)) * max(1, sympy.log(magnitude, 2).evalf(15))
+                if bits > MAX_BITS:
+                    raise TooComplex("number too large")
+        elif isinstance(node, sympy.Integer) and int(node).bit_length() > MAX_BITS:
+            raise TooComplex("number too large")
+
+
+class SympyComparer:
+    """Full cascade: cheap rules, then structural identity, then simplification and numerics."""
+
+    def __init__(self, rel_tol: float) -> None:
+        self.rel_tol = rel_tol
+        self._cheap = CheapComparer(rel_tol)
+
+    def scalar(self, a: str, b: str) -> Outcome:
+        try:
+            return self._cheap.scalar(a, b)
+        except NeedsSympy:
+            pass
+        try:
+            x, y = to_sympy(a), to_sympy(b)
+        except TooComplex:
+            return Outcome(False, "too-complex")
+        except Exception:
+            return Outcome(False, "parse-error")
+        return self._compare(x, y)
+
+    def _compare(self, x: sympy.Expr, y: sympy.Expr) -> Outcome:
+        if x == y:
+            return Outcome(True, "symbolic-equal")
+        if _has_infinity(x) or _has_infinity(y):
+            return Outcome(False, "not-equal")
+        if not x.free_symbols and not y.free_symbols:
+            exact = sympy.N(x - y, 30)
+            if exact == 0:
+                return Outcome(True, "symbolic-equal")
+            try:
+                outcome = numbers_match(complex(sympy.N(x, 30)), complex(sympy.N(y, 30)), self.rel_tol)
+            except (TypeError, ValueError):
+                return Outcome(False, "not-equal")
+            return Outcome(outcome.equal, "symbolic-equal" if outcome.reason == "numeric-equal" else outcome.reason)
+        if not self._agree_at_probes(x, y):
+            return Outcome(False, "not-equal")
+        if sympy.simplify(x - y) == 0:
+            return Outcome(True, "symbolic-equal")
+        return Outcome(True, "numeric-close")
+
+    def _agree_at_probes(self, x: sympy.Expr, y: sympy.Expr) -> bool:
+        symbols = sorted(x.free_symbols | y.free_symbols, key=str)
+        tested = 0
+        for probe in _PROBES:
+            point = {s: probe[k % len(probe)] + 0.1 * (k // len(probe)) for k, s in enumerate(symbols)}
+            try:
+                dx, dy = complex(x.evalf(20, subs=point)), complex(y.evalf(20, subs=point))
+            except (TypeError, ValueError, ZeroDivisionError):
+                continue
+            if dx != dx or dy != dy:  # nan
+                continue
+            tested += 1
+            if not numbers_match(dx, dy, max(self.rel_tol, 1e-9)).equal and abs(dx - dy) > 1e-12:
+                return False
+        return tested > 0
+
+    def proportional(self, a: str, b: str) -> Outcome:
+        try:
+            x, y = to_sympy(a), to_sympy(b)
+        except TooComplex:
+            return Outcome(False, "too-complex")
+        except Exception:
+            return Outcome(False, "parse-error")
+        if x == y or sympy.expand(x - y) == 0 or sympy.expand(x + y) == 0:
+            return Outcome(True, "symbolic-equal")
+        if y == 0:
+            return Outcome(False, "not-equal")
+        ratio = sympy.simplify(x / y)
+        if ratio.free_symbols or ratio == 0 or _has_infinity(ratio) or ratio.has(sympy.nan):
+            return Outcome(False, "not-equal")
+        return Outcome(True, "symbolic-equal")
+
+
+def _has_infinity(expr: sympy.Basic) -> bool:
+    return expr.has(sympy.oo, -sympy.oo, sympy.zoo)

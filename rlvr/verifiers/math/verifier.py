@@ -1,0 +1,158 @@
+"""MathVerifier: is a completion's final answer mathematically equal to the reference?
+
+Grading is parse, then compare (the Math-Verify idea): extract the answer text (``extract.py``),
+parse it into a typed tree (``parse.py``), compare trees with the cheapest rule that decides
+(``compare.py``), and only when plain arithmetic cannot decide, ask sympy in a worker process
+under a deadline (``symbolic.py``, ``worker.py``). Most numeric answers never reach sympy.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rlvr.verifiers.base import Verdict
+from rlvr.verifiers.math.compare import CheapComparer, NeedsSympy, Outcome, nodes_equal
+from rlvr.verifiers.math.extract import STRATEGIES, extract_answer
+from rlvr.verifiers.math.parse import AnswerParseError, Node, Text, canonical, parse_answer
+from rlvr.verifiers.math.worker import shared_pool
+
+REFERENCE_STRATEGIES = ("boxed", "answer_phrase", "bare", "last_number")
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A case the cheap rules could not decide, waiting for sympy."""
+
+    pred: Node
+    ref: Node
+    extracted: str
+    details: dict[str, str]
+
+
+class MathVerifier:
+    """Score a completion 1.0 when its final answer equals the reference, else 0.0.
+
+    Args:
+        strategies: answer extraction strategies for the completion, tried in order; any of
+            ``"boxed"``, ``"answer_phrase"``, ``"bare"``, ``"last_number"``.
+        timeout_s: wall-clock budget for the symbolic comparison of one case.
+        rel_tol: relative tolerance of numeric comparison (``1/3`` vs ``0.3333333``).
+        memory_mb: address-space limit of the sympy worker processes.
+
+    Example:
+        >>> v = MathVerifier()
+        >>> v(r"so the answer is $\\boxed{\\frac{1}{2}}$", "0.5").correct
+        True
+    """
+
+    def __init__(
+        self,
+        strategies: Sequence[str] = STRATEGIES,
+        timeout_s: float = 2.0,
+        rel_tol: float = 1e-6,
+        memory_mb: int = 2048,
+    ) -> None:
+        unknown = [s for s in strategies if s not in STRATEGIES]
+        if unknown or not strategies:
+            raise ValueError(
+                f"strategies must be a non-empty subset of {STRATEGIES}, got {tuple(strategies)}"
+            )
+        if not timeout_s > 0:
+            raise ValueError(f"timeout_s must be positive, got {timeout_s}")
+        if not 0 <= rel_tol < 1:
+            raise ValueError(f"rel_tol must be in [0, 1), got {rel_tol}")
+        if memory_mb < 256:
+            raise ValueError(f"memory_mb must be at least 256, got {memory_mb}")
+        self.strategies = tuple(strategies)
+        self.timeout_s = float(timeout_s)
+        self.rel_tol = float(rel_tol)
+        self.memory_mb = int(memory_mb)
+        self._cheap = CheapComparer(self.rel_tol)
+
+    def __repr__(self) -> str:
+        return (
+            f"MathVerifier(strategies={self.strategies}, timeout_s={self.timeout_s}, "
+            f"rel_tol={self.rel_tol}, memory_mb={self.memory_mb})"
+        )
+
+    def __call__(self, completion: str, reference: str) -> Verdict:
+        step = self._prepare(completion, reference)
+        return step if isinstance(step, Verdict) else self._symbolic(step)
+
+    def verify_batch(
+        self,
+        completions: Sequence[str],
+        references: Sequence[str],
+        workers: int | None = None,
+    ) -> list[Verdict]:
+        """Score many pairs; cases that need sympy run on ``workers`` processes at once."""
+        if len(completions) != len(references):
+            raise ValueError(
+                f"got {len(completions)} completions but {len(references)} references"
+            )
+        steps = [self._prepare(c, r) for c, r in zip(completions, references)]
+        pending = [step for step in steps if isinstance(step, _Pending)]
+        if not pending:
+            return steps  # type: ignore[return-value]
+        n = max(1, min(workers or os.cpu_count() or 1, len(pending)))
+        with ThreadPoolExecutor(n) as threads:  # each thread waits on one worker process
+            decided = iter(threads.map(self._symbolic, pending))
+        return [next(decided) if isinstance(step, _Pending) else step for step in steps]
+
+    # ------------------------------------------------------------------------------ stages
+    def _prepare(self, completion: str, reference: str) -> Verdict | _Pending:
+        """Everything short of sympy: cheap, bounded, in the calling thread."""
+        if isinstance(reference, int | float) and not isinstance(reference, bool):
+            reference = str(reference)  # GSM8K-style numeric references
+        if not isinstance(reference, str):
+            raise TypeError(f"reference must be a str or a number, got {type(reference).__name__}")
+        ref = _reference(reference)
+        if isinstance(ref, str):
+            return Verdict(0.0, False, None, "bad-reference", {"error": ref})
+        ref_text, ref_node = ref
+        details = {"reference": ref_text}
+        if not isinstance(completion, str):
+            return Verdict(0.0, False, None, "not-a-string", details)
+        found = extract_answer(completion, self.strategies)
+        if found is None:
+            return Verdict(0.0, False, None, "no-answer-found", details)
+        extracted, strategy = found
+        details["strategy"] = strategy
+        try:
+            if canonical(extracted) == canonical(ref_text):
+                return Verdict(1.0, True, extracted, "exact-match", details)
+            pred_node = parse_answer(extracted)
+        except AnswerParseError as err:
+            return Verdict(0.0, False, extracted, "parse-error", {**details, "error": str(err)})
+        try:
+            outcome = nodes_equal(pred_node, ref_node, self._cheap)
+        except NeedsSympy:
+            return _Pending(pred_node, ref_node, extracted, details)
+        return _verdict(outcome, extracted, details)
+
+    def _symbolic(self, step: _Pending) -> Verdict:
+        pool = shared_pool(self.memory_mb)
+        outcome = pool.compare(step.pred, step.ref, self.rel_tol, self.timeout_s)
+        return _verdict(outcome, step.extracted, step.details)
+
+
+def _verdict(outcome: Outcome, extracted: str, details: dict[str, str]) -> Verdict:
+    return Verdict(float(outcome.equal), outcome.equal, extracted, outcome.reason, details)
+
+
+@lru_cache(maxsize=65536)
+def _reference(reference: str) -> tuple[str, Node] | str:
+    """Extract and parse a reference once; an error message when it has no readable answer."""
+    found = extract_answer(reference, REFERENCE_STRATEGIES)
+    if found is None:
+        return "no answer found in the reference"
+    try:
+        return found[0], parse_answer(found[0])
+    except AnswerParseError:
+        # Still gradable by exact text: an unusual reference should not zero every sample.
+        return found[0], Text(re.sub(r"\s+", "", found[0]).lower())
