@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--verifier",
         default="math",
-        help=f"registered verifier name (default: math; known: {', '.join(registered_verifiers())})",
+        help=f"registered verifier (default: math; known: {', '.join(registered_verifiers())})",
     )
     verify.add_argument("--output", "-o", type=Path, help="write one verdict per line (JSONL)")
     verify.add_argument("--workers", type=int, default=None, help="processes for sympy cases")
@@ -93,7 +93,9 @@ def _verify(args: argparse.Namespace) -> int:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         with args.output.open("w") as f:
             for row, verdict in zip(rows, verdicts):
-                f.write(json.dumps({**row, "verdict": verdict.to_dict()}, ensure_ascii=False) + "\n")
+                f.write(
+                    json.dumps({**row, "verdict": verdict.to_dict()}, ensure_ascii=False) + "\n"
+                )
         print(f"wrote {len(verdicts)} verdicts to {args.output}")
     return 0
 
@@ -126,8 +128,8 @@ def _read_jsonl(path: Path, args: argparse.Namespace) -> Iterator[dict[str, Any]
             for field in (args.completion_field, args.reference_field):
                 if field not in row:
                     raise UsageError(
-                        f"{path}:{number}: no field {field!r} (fields: {', '.join(row) or 'none'}); "
-                        "choose others with --completion-field / --reference-field"
+                        f"{path}:{number}: no field {field!r} (fields: {', '.join(row) or 'none'});"
+                        " choose others with --completion-field / --reference-field"
                     )
             yield row
 

@@ -1,4 +1,4 @@
-r"""Hand-written grading cases: (completion, reference, expected), grouped by the rule they exercise.
+r"""Hand-written grading cases (completion, reference, expected), grouped by the rule exercised.
 
 Each group mixes positives with negatives that look close but are not equal. Raw strings keep the
 LaTeX readable.
@@ -279,14 +279,34 @@ CASES: list[tuple[str, str, bool]] = [
     ("x = 2, y = 3", "y = 3, x = 2", True),
     ("x = 2, y = 3", "x = 3, y = 2", False),
     # --- matrices and vectors
-    (r"\begin{pmatrix} 1 & 0 \\ 0 & 1 \end{pmatrix}", r"\begin{bmatrix} 1 & 0 \\ 0 & 1 \end{bmatrix}", True),
-    (r"\begin{pmatrix} -1 & 0 \\ 0 & -1 \end{pmatrix}", r"\begin{pmatrix} -1 & 0 \\ 0 & 1 \end{pmatrix}", False),
-    (r"\begin{pmatrix} 1/5 \\ -18/5 \end{pmatrix}", r"\begin{pmatrix} 0.2 \\ -3.6 \end{pmatrix}", True),
-    (r"\begin{pmatrix} 1/5 \\ -18/5 \end{pmatrix}", r"\begin{pmatrix} -18/5 \\ 1/5 \end{pmatrix}", False),
+    (
+        r"\begin{pmatrix} 1 & 0 \\ 0 & 1 \end{pmatrix}",
+        r"\begin{bmatrix} 1 & 0 \\ 0 & 1 \end{bmatrix}",
+        True,
+    ),
+    (
+        r"\begin{pmatrix} -1 & 0 \\ 0 & -1 \end{pmatrix}",
+        r"\begin{pmatrix} -1 & 0 \\ 0 & 1 \end{pmatrix}",
+        False,
+    ),
+    (
+        r"\begin{pmatrix} 1/5 \\ -18/5 \end{pmatrix}",
+        r"\begin{pmatrix} 0.2 \\ -3.6 \end{pmatrix}",
+        True,
+    ),
+    (
+        r"\begin{pmatrix} 1/5 \\ -18/5 \end{pmatrix}",
+        r"\begin{pmatrix} -18/5 \\ 1/5 \end{pmatrix}",
+        False,
+    ),
     (r"\begin{pmatrix} -7 \\ 16 \\ 5 \end{pmatrix}", "(-7, 16, 5)", True),
     (r"\begin{pmatrix} -7 \\ 16 \\ 5 \end{pmatrix}", "(-7, 16)", False),
     (r"\begin{pmatrix} 1 & 2 \end{pmatrix}", r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", False),
-    (r"\begin{pmatrix} \frac{16}{49} \\ \frac{48}{49} \end{pmatrix}", r"\begin{pmatrix} 16/49 \\ 48/49 \end{pmatrix}", True),
+    (
+        r"\begin{pmatrix} \frac{16}{49} \\ \frac{48}{49} \end{pmatrix}",
+        r"\begin{pmatrix} 16/49 \\ 48/49 \end{pmatrix}",
+        True,
+    ),
     # --- base-n numerals and subscripts
     ("204_5", "204_5", True),
     ("204_{5}", "204_5", True),
@@ -374,6 +394,8 @@ CASES: list[tuple[str, str, bool]] = [
     ("The answer is 12 dollars.", "12", True),
     ("The answer is (1, 2) since both work", "(1,2)", True),
     ("The answer is x = 4.", "4", True),
+    (r"The final answer is $\$18.90$. I hope it is correct.", r"\$18.90", True),
+    (r"The final answer is $\$18.90$. I hope it is correct.", r"\$18.09", False),
     # --- extraction: a bare answer is the whole answer, never its last number
     (r"\frac{1}{3}", r"\frac13", True),
     (r"\frac{1}{3}", "3", False),

@@ -1,8 +1,8 @@
 """The hand-written grading table (tests/math_cases.py), one test per row."""
 
 import pytest
-
 from math_cases import CASES
+
 from rlvr.verifiers import MathVerifier
 
 

@@ -1,4 +1,4 @@
-"""Stage 3 of grading: are two answer trees equal? Structure first, then scalars, cheapest rule first.
+"""Stage 3 of grading: are two answer trees equal? Structure first, then scalars, cheapest first.
 
 Structural rules: sets and bare lists are unordered multisets; tuples and intervals are ordered and
 their brackets must agree; ``x = 3`` may stand for ``3``; a one-variable inequality equals the
@@ -46,7 +46,7 @@ class ScalarComparer(Protocol):
     def scalar(self, a: str, b: str) -> Outcome: ...
 
     def proportional(self, a: str, b: str) -> Outcome:
-        """Whether ``a = 0`` and ``b = 0`` are the same equation (``a = c*b``, c a non-zero constant)."""
+        """Whether ``a = 0`` and ``b = 0`` are one equation: ``a = c*b``, c a non-zero constant."""
         ...
 
 
@@ -55,7 +55,7 @@ _DECIMAL_RE = re.compile(r"(\d*)\.(\d+)")
 
 
 def as_fraction(text: str) -> Fraction | None:
-    """The exact value of plain arithmetic on integers and decimals, else None. No sympy, no eval."""
+    """The exact value of plain arithmetic on integers and decimals, else None (no eval)."""
     if len(text) > 200 or "**" in text:
         return None
     exact = _DECIMAL_RE.sub(
@@ -147,9 +147,13 @@ def nodes_equal(pred: Node, ref: Node, cmp: ScalarComparer) -> Outcome:
     if isinstance(ref, Relation) and not isinstance(pred, Relation | Seq | Union):
         value = _assigned_value(ref)
         return nodes_equal(pred, value, cmp) if value is not None else MISMATCH
-    if isinstance(pred, Relation | Seq | Union) and isinstance(ref, Relation | Seq | Union):
-        if isinstance(pred, Relation) != isinstance(ref, Relation):
-            pred, ref = _as_interval(pred), _as_interval(ref)
+    intervals = (Relation, Seq, Union)
+    if (
+        isinstance(pred, intervals)
+        and isinstance(ref, intervals)
+        and isinstance(pred, Relation) != isinstance(ref, Relation)
+    ):
+        pred, ref = _as_interval(pred), _as_interval(ref)
     if isinstance(pred, Matrix) and isinstance(ref, Seq):
         pred, ref = ref, pred
     if isinstance(pred, Seq) and isinstance(ref, Matrix):
@@ -175,7 +179,9 @@ def _texts(pred: Text, ref: Text, cmp: ScalarComparer) -> Outcome:
 
 
 def _choices(pred: Choice, ref: Choice, cmp: ScalarComparer) -> Outcome:
-    return Outcome(True, "choice-equal") if pred.letter == ref.letter else Outcome(False, "not-equal")
+    return (
+        Outcome(True, "choice-equal") if pred.letter == ref.letter else Outcome(False, "not-equal")
+    )
 
 
 def _seqs(pred: Seq, ref: Seq, cmp: ScalarComparer) -> Outcome:
@@ -240,7 +246,14 @@ _SAME_KIND = {
     Relation: _relations,
 }
 
-_STRENGTH = ["exact-match", "string-equal", "choice-equal", "numeric-equal", "symbolic-equal", "numeric-close"]
+_STRENGTH = [
+    "exact-match",
+    "string-equal",
+    "choice-equal",
+    "numeric-equal",
+    "symbolic-equal",
+    "numeric-close",
+]
 
 
 def _weakest(reasons: list[str]) -> str:

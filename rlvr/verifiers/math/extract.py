@@ -24,7 +24,7 @@ _PHRASE_RE = re.compile(
     r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=)\s*:?",
     re.IGNORECASE,
 )
-_MATH_SPAN_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_MATH_SPAN_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)(?<!\\)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 _LATEX_CMD_RE = re.compile(r"\\(?:begin|end)\{[a-zA-Z*]*\}|\\[a-zA-Z]+")
 _TEXT_BLOCK_RE = re.compile(r"\\(?:text|textbf|textit|mbox|mathrm|textnormal)\s*\{[^{}]*\}")
@@ -108,14 +108,10 @@ def matching_brace(text: str, open_index: int, limit: int = 20_000) -> int | Non
 
 def find_answer_phrase(text: str) -> str | None:
     """Text after the last GSM8K ``####`` or "the answer is" phrase, up to the sentence end."""
-    gsm = None
-    for gsm in _GSM8K_RE.finditer(text):
-        pass
+    gsm = _last_match(_GSM8K_RE, text)
     if gsm is not None and gsm.group(1).strip():
         return _first_clause(gsm.group(1))
-    last = None
-    for last in _PHRASE_RE.finditer(text):
-        pass
+    last = _last_match(_PHRASE_RE, text)
     if last is None:
         return None
     rest = text[last.end() : last.end() + 2000].lstrip()
@@ -127,6 +123,13 @@ def find_answer_phrase(text: str) -> str | None:
         return clause
     numbers = _NUMBER_RE.findall(clause or "")
     return numbers[0] if numbers else None
+
+
+def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    last = None
+    for last in pattern.finditer(text):  # noqa: B007 - keep the last one
+        pass
+    return last
 
 
 def _first_clause(text: str) -> str:
@@ -159,6 +162,8 @@ def is_bare_answer(text: str) -> bool:
 
 
 def find_bare(text: str) -> str | None:
+    if len(text) > 2 * MAX_BARE_CHARS:  # cheap exit before any regex sees megabytes
+        return None
     candidate = text.strip()
     candidate = re.sub(r"^\$+|\$+$", "", candidate).strip()
     candidate = re.sub(r"^\\\(|\\\)$|^\\\[|\\\]$", "", candidate).strip()

@@ -101,13 +101,19 @@ _UNICODE = {
     "³": "^3",
     "\u00a0": " ",
 }
-_SPACING_RE = re.compile(r"(?<!\\)\\[,:;!> ]|\\q?quad\b|~|\\displaystyle|\\limits|\\(?:big|Big|bigg|Bigg)[lr]?")
-_TEXT_CMD = r"\\(?:text|textbf|textit|textrm|textnormal|mbox|mathrm|mathbf|mathit|mathsf|operatorname)"
+_SPACING_RE = re.compile(
+    r"(?<!\\)\\[,:;!> ]|\\q?quad\b|~|\\displaystyle|\\limits|\\(?:big|Big|bigg|Bigg)[lr]?"
+)
+_TEXT_CMD = (
+    r"\\(?:text|textbf|textit|textrm|textnormal|mbox|mathrm|mathbf|mathit|mathsf|operatorname)"
+)
 _WRAPPED_RE = re.compile(r"^" + _TEXT_CMD + r"\s*\{(.*)\}$", re.DOTALL)
 _TEXT_BLOCK_RE = re.compile(_TEXT_CMD + r"\s*\{([^{}]*)\}(\^\{?[23]\}?)?")
 _DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree|\^\{\\text\{o\}\}")
 _THOUSANDS_RE = re.compile(r"(?<![\d.])(\d{1,3})((?:(?:\{,\}|,)\d{3})+)(?![\d])")
-_UNIT_TAIL_RE = re.compile(r"(?<=[\d}\s)])\s*\b([A-Za-z]+(?:\s+[A-Za-z]{2,})?)\s*(\^\{?[23]\}?)?\s*$")
+_UNIT_TAIL_RE = re.compile(
+    r"(?<=[\d}\s)])\s*\b([A-Za-z]+(?:\s+[A-Za-z]{2,})?)\s*(\^\{?[23]\}?)?\s*$"
+)
 _ASSIGN_IN_RE = re.compile(r"^[A-Za-z]\s*\\in\s*")
 _CHOICE_RE = re.compile(r"^\(?([A-E])\)(?:\s|$)|^\(?([A-E])\)?$")
 
@@ -288,7 +294,9 @@ def _expand_pm(s: str) -> Node:
 
 
 def _parse_matrix(s: str) -> Node:
-    m = re.fullmatch(r"\\begin\{([pbBvV]?matrix|array)\}(?:\{[^}]*\})?(.*)\\end\{\1\}", s, re.DOTALL)
+    m = re.fullmatch(
+        r"\\begin\{([pbBvV]?matrix|array)\}(?:\{[^}]*\})?(.*)\\end\{\1\}", s, re.DOTALL
+    )
     if not m:
         raise AnswerParseError("unreadable matrix")
     rows = [r for r in re.split(r"\\\\", m[2]) if r.strip()]
@@ -340,7 +348,7 @@ _NAME_RE = re.compile(r"\\[A-Za-z]+")
 
 
 def latex_to_text(s: str) -> str:
-    """Rewrite one LaTeX scalar as sympy input text, e.g. ``2\\frac{\\sqrt3}{2}`` -> ``2((sqrt(3))/(2))``."""
+    """Rewrite one LaTeX scalar as sympy input: ``2\\frac{\\sqrt3}{2}`` -> ``2((sqrt(3))/(2))``."""
     try:
         out = _convert(s.replace("⦃", "{").replace("⦄", "}"))
     except RecursionError:
@@ -384,7 +392,9 @@ def _convert(s: str) -> str:
                     index, i = s[j + 1 : close], close + 1
                 arg, i = _argument(s, i)
                 body = _convert(arg)
-                out.append(f" sqrt({body})" if index is None else f" root({body}, {_convert(index)})")
+                out.append(
+                    f" sqrt({body})" if index is None else f" root({body}, {_convert(index)})"
+                )
             elif name == r"\binom":
                 top, i = _argument(s, i)
                 bottom, i = _argument(s, i)

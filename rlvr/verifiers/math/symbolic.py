@@ -23,14 +23,21 @@ from sympy.parsing.sympy_parser import (
 
 from rlvr.verifiers.math.compare import CheapComparer, NeedsSympy, Outcome, numbers_match
 
-TRANSFORMATIONS = standard_transformations + (implicit_multiplication_application, convert_xor)
+TRANSFORMATIONS = (*standard_transformations, implicit_multiplication_application, convert_xor)
 _SAFE_NAMES = """sqrt root sin cos tan cot sec csc asin acos atan sinh cosh tanh log exp Abs floor
 ceiling binomial factorial factorial2 Symbol Integer Float Rational Function Add Mul Pow pi E I
 oo""".split()
 NAMESPACE = {"__builtins__": {}, **{name: getattr(sympy, name) for name in _SAFE_NAMES}}
 LOCALS = {"e": sympy.E, "i": sympy.I, "ln": sympy.log}
 MAX_BITS = 100_000
-_PROBES = ((0.7312, -1.3791, 2.2183), (-0.4417, 1.9021, 0.3157), (1.6180, 0.5772, -2.7183))
+_PROBES = tuple(
+    tuple(sympy.Rational(p, q) for p, q in row)
+    for row in (
+        ((7, 13), (-11, 17), (23, 19)),
+        ((-5, 29), (31, 37), (3, 41)),
+        ((43, 23), (2, 47), (-53, 31)),
+    )
+)
 
 
 _BIG_FACTORIAL_RE = re.compile(r"\d{6,}\s*!|(?:factorial2?|binomial)\(\s*\d{6,}")
@@ -107,10 +114,15 @@ class SympyComparer:
             if exact == 0:
                 return Outcome(True, "symbolic-equal")
             try:
-                outcome = numbers_match(complex(sympy.N(x, 30)), complex(sympy.N(y, 30)), self.rel_tol)
+                outcome = numbers_match(
+                    complex(sympy.N(x, 30)), complex(sympy.N(y, 30)), self.rel_tol
+                )
             except (TypeError, ValueError):
                 return Outcome(False, "not-equal")
-            return Outcome(outcome.equal, "symbolic-equal" if outcome.reason == "numeric-equal" else outcome.reason)
+            return Outcome(
+                outcome.equal,
+                "symbolic-equal" if outcome.reason == "numeric-equal" else outcome.reason,
+            )
         if not self._agree_at_probes(x, y):
             return Outcome(False, "not-equal")
         if sympy.simplify(x - y) == 0:
@@ -118,18 +130,27 @@ class SympyComparer:
         return Outcome(True, "numeric-close")
 
     def _agree_at_probes(self, x: sympy.Expr, y: sympy.Expr) -> bool:
+        """Evaluate x - y at fixed rational points with 50 digits: a quick, sound "not equal".
+
+        Agreement to 1e-25 (not ``rel_tol``) is required: ``(x+1)^40`` and ``(x+1)^40 + 1`` agree
+        to 1e-19 relative, and must still differ.
+        """
         symbols = sorted(x.free_symbols | y.free_symbols, key=str)
         tested = 0
         for probe in _PROBES:
-            point = {s: probe[k % len(probe)] + 0.1 * (k // len(probe)) for k, s in enumerate(symbols)}
+            point = {
+                s: probe[k % len(probe)] + sympy.Rational(k // len(probe), 10)
+                for k, s in enumerate(symbols)
+            }
             try:
-                dx, dy = complex(x.evalf(20, subs=point)), complex(y.evalf(20, subs=point))
-            except (TypeError, ValueError, ZeroDivisionError):
+                diff = complex((x - y).evalf(50, subs=point))
+                scale = max(1.0, abs(complex(x.evalf(50, subs=point))))
+            except (TypeError, ValueError, ZeroDivisionError, OverflowError):
                 continue
-            if dx != dx or dy != dy:  # nan
+            if diff != diff:  # nan: the point is outside the domain
                 continue
             tested += 1
-            if not numbers_match(dx, dy, max(self.rel_tol, 1e-9)).equal and abs(dx - dy) > 1e-12:
+            if abs(diff) > 1e-25 * scale:
                 return False
         return tested > 0
 

@@ -18,7 +18,14 @@ from functools import lru_cache
 from rlvr.verifiers.base import Verdict
 from rlvr.verifiers.math.compare import CheapComparer, NeedsSympy, Outcome, nodes_equal
 from rlvr.verifiers.math.extract import STRATEGIES, extract_answer
-from rlvr.verifiers.math.parse import AnswerParseError, Node, Text, canonical, parse_answer
+from rlvr.verifiers.math.parse import (
+    MAX_ANSWER_CHARS,
+    AnswerParseError,
+    Node,
+    Text,
+    canonical,
+    parse_answer,
+)
 from rlvr.verifiers.math.worker import shared_pool
 
 REFERENCE_STRATEGIES = ("boxed", "answer_phrase", "bare", "last_number")
@@ -92,14 +99,13 @@ class MathVerifier:
     ) -> list[Verdict]:
         """Score many pairs; cases that need sympy run on ``workers`` processes at once."""
         if len(completions) != len(references):
-            raise ValueError(
-                f"got {len(completions)} completions but {len(references)} references"
-            )
+            raise ValueError(f"got {len(completions)} completions but {len(references)} references")
         steps = [self._prepare(c, r) for c, r in zip(completions, references)]
         pending = [step for step in steps if isinstance(step, _Pending)]
         if not pending:
             return steps  # type: ignore[return-value]
         n = max(1, min(workers or os.cpu_count() or 1, len(pending)))
+        shared_pool(self.memory_mb).grow(n)
         with ThreadPoolExecutor(n) as threads:  # each thread waits on one worker process
             decided = iter(threads.map(self._symbolic, pending))
         return [next(decided) if isinstance(step, _Pending) else step for step in steps]
@@ -123,6 +129,8 @@ class MathVerifier:
             return Verdict(0.0, False, None, "no-answer-found", details)
         extracted, strategy = found
         details["strategy"] = strategy
+        if len(extracted) > MAX_ANSWER_CHARS:
+            return Verdict(0.0, False, extracted[:100] + "…", "parse-error", details)
         try:
             if canonical(extracted) == canonical(ref_text):
                 return Verdict(1.0, True, extracted, "exact-match", details)
@@ -151,6 +159,8 @@ def _reference(reference: str) -> tuple[str, Node] | str:
     found = extract_answer(reference, REFERENCE_STRATEGIES)
     if found is None:
         return "no answer found in the reference"
+    if len(found[0]) > MAX_ANSWER_CHARS:
+        return f"reference answer longer than {MAX_ANSWER_CHARS} characters"
     try:
         return found[0], parse_answer(found[0])
     except AnswerParseError:

@@ -42,7 +42,13 @@ class _Worker:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rlvr.verifiers.math.worker", str(child.fileno()), str(memory_mb)],
+            [
+                sys.executable,
+                "-m",
+                "rlvr.verifiers.math.worker",
+                str(child.fileno()),
+                str(memory_mb),
+            ],
             pass_fds=(child.fileno(),),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -69,17 +75,23 @@ class _Worker:
 
 
 class WorkerPool:
-    """Idle workers handed out one call at a time; thread-safe; grows to the concurrency asked."""
+    """Workers handed out one call at a time; thread-safe.
 
-    def __init__(self, memory_mb: int) -> None:
+    At most ``max_workers`` processes exist; further callers wait for one to be free (queueing
+    time is not part of a case's deadline, which bounds the work spent on it).
+    """
+
+    def __init__(self, memory_mb: int, max_workers: int | None = None) -> None:
         self.memory_mb = memory_mb
+        self.max_workers = max_workers or os.cpu_count() or 1
         self._idle: list[_Worker] = []
-        self._lock = threading.Lock()
+        self._count = 0
+        self._free = threading.Condition()
 
     def compare(self, pred: Node, ref: Node, rel_tol: float, timeout_s: float) -> Outcome:
         worker = self._acquire()
         if not worker.wait_ready():
-            worker.kill()
+            self._replace(worker)
             return Outcome(False, "worker-crashed")
         try:
             worker.conn.send((pred, ref, rel_tol, timeout_s))
@@ -93,23 +105,35 @@ class WorkerPool:
             self._replace(worker)
             return Outcome(False, "worker-crashed")
 
+    def grow(self, n: int) -> None:
+        """Allow at least ``n`` workers, for callers that run ``n`` cases at once."""
+        with self._free:
+            self.max_workers = max(self.max_workers, n)
+            self._free.notify_all()
+
     def close(self) -> None:
-        with self._lock:
+        with self._free:
             idle, self._idle = self._idle, []
+            self._count -= len(idle)
         for worker in idle:
             worker.kill()
 
     def _acquire(self) -> _Worker:
-        with self._lock:
+        with self._free:
+            while not self._idle and self._count >= self.max_workers:
+                self._free.wait()
             if self._idle:
                 return self._idle.pop()
+            self._count += 1
         return _Worker(self.memory_mb)
 
     def _release(self, worker: _Worker) -> None:
-        with self._lock:
+        with self._free:
             self._idle.append(worker)
+            self._free.notify()
 
     def _replace(self, worker: _Worker) -> None:
+        """Kill a worker and start its successor now, so it is ready by the next call."""
         worker.kill()
         self._release(_Worker(self.memory_mb))
 
