@@ -15,6 +15,9 @@ from rlvr.verifiers.math.extract import find_boxed, is_bare_answer
         # an unclosed box is skipped for the previous complete one
         (r"\boxed{3} then \boxed{4", "3", "boxed"),
         ("work...\n#### 1,234", "1,234", "answer_phrase"),
+        ("<think>2+2=4, maybe 5</think> <answer>4</answer>", "4", "answer_phrase"),
+        (r"<answer>so it is $\boxed{\frac12}$</answer>", r"\frac12", "boxed"),
+        ("<answer> x = 3 </answer>", "x = 3", "answer_phrase"),
         ("Final Answer: $x = 2$", "x = 2", "answer_phrase"),
         ("The answer is 12 because 5 + 7 = 12.", "12", "answer_phrase"),
         ("the answer is: (1, 2).", "(1, 2)", "answer_phrase"),

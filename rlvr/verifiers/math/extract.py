@@ -3,7 +3,8 @@
 Strategies are tried in order and the first that finds something wins:
 
 - ``boxed``: the last ``\\boxed{...}`` / ``\\fbox{...}`` (nested braces matched).
-- ``answer_phrase``: the last "#### N" (GSM8K), "Final Answer:", "the answer is ...".
+- ``answer_phrase``: the last ``<answer>...</answer>`` tag, "#### N" (GSM8K), "Final Answer:",
+  "the answer is ...".
 - ``bare``: the whole text, when it is itself an answer (``\\frac{1}{3}``, ``(1, 2)``, ``10, 4, 2``)
   rather than prose.
 - ``last_number``: the last number of free prose.
@@ -20,6 +21,7 @@ STRATEGIES: tuple[str, ...] = ("boxed", "answer_phrase", "bare", "last_number")
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)")
 _GSM8K_RE = re.compile(r"####[ \t]*([^\n]*)")
+_TAG_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 _PHRASE_RE = re.compile(
     r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=)\s*:?",
     re.IGNORECASE,
@@ -107,7 +109,12 @@ def matching_brace(text: str, open_index: int, limit: int = 20_000) -> int | Non
 
 
 def find_answer_phrase(text: str) -> str | None:
-    """Text after the last GSM8K ``####`` or "the answer is" phrase, up to the sentence end."""
+    """The answer in the last ``<answer>`` tag, else the text after the last GSM8K ``####`` or
+    "the answer is" phrase, up to the sentence end."""
+    tag = _last_match(_TAG_RE, text)
+    if tag is not None:
+        inner = extract_answer(tag.group(1), ("boxed", "bare", "last_number"))
+        return inner[0] if inner else None
     gsm = _last_match(_GSM8K_RE, text)
     if gsm is not None and gsm.group(1).strip():
         return _first_clause(gsm.group(1))
