@@ -27,21 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-Case = tuple[str, str, bool, str]  # completion, reference, expected, source
+from math_cases import CASES, MATH500_EQUAL_ANSWERS  # noqa: E402
 
-# MATH-500 answer pairs that differ as text but are the same value (checked by hand).
-EQUAL_SPELLINGS = {
-    frozenset({"5", "x=5"}),
-    frozenset({"120^\\circ", "120"}),
-    frozenset({"30^\\circ", "30"}),
-    frozenset({"36^\\circ", "36"}),
-    frozenset({"15", "15\\mbox{ cm}^2"}),
-}
+Case = tuple[str, str, bool, str]  # completion, reference, expected, source
 
 
 def hand_cases() -> list[Case]:
-    from math_cases import CASES
-
     return [(c, r, e, "hand") for c, r, e in CASES]
 
 
@@ -56,7 +47,7 @@ def math500_cases(data: Path, limit: int | None) -> list[Case]:
             (
                 row["solution"],
                 other,
-                same or frozenset({row["answer"], other}) in EQUAL_SPELLINGS,
+                same or frozenset({row["answer"], other}) in MATH500_EQUAL_ANSWERS,
                 "math500",
             )
         )

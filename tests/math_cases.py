@@ -179,6 +179,8 @@ CASES: list[tuple[str, str, bool]] = [
     (r"\sin^2 x + \cos^2 x", "1", True),
     ("8n^2 + 4n + 1", "8n^2+4n+1", True),
     ("8n^2 + 4n + 1", "8n^2 + 4n", False),
+    ("f(x) + f(x)", "2f(x)", True),
+    ("f(x) + f(x)", "3f(x)", False),
     ("2xy", "2yx", True),
     ("2xy", "2x + y", False),
     (r"\log_2 8", "3", True),
@@ -437,3 +439,14 @@ CASES: list[tuple[str, str, bool]] = [
     ("(" * 500 + "1" + ")" * 500, "2", False),
     ("5" * 5000, "5", False),
 ]
+
+
+# MATH-500 answers that differ as text but are the same value (checked by hand): a solution of
+# one problem is rightly accepted against the other's answer.
+MATH500_EQUAL_ANSWERS = {
+    frozenset({"5", "x=5"}),
+    frozenset({"120^\\circ", "120"}),
+    frozenset({"30^\\circ", "30"}),
+    frozenset({"36^\\circ", "36"}),
+    frozenset({"15", "15\\mbox{ cm}^2"}),
+}

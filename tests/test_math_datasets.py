@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SHARED_DATA
+from math_cases import MATH500_EQUAL_ANSWERS
 
 from rlvr.verifiers import MathVerifier
 
@@ -41,16 +42,6 @@ def test_gsm8k_solutions_match_their_answers(math_verifier: MathVerifier):
     assert [a for a, v in zip(answers, verdicts) if not v.correct] == []
 
 
-# Answers that differ as text but are the same value (verified by hand).
-EQUAL_SPELLINGS = {
-    frozenset({"5", "x=5"}),
-    frozenset({"120^\\circ", "120"}),
-    frozenset({"30^\\circ", "30"}),
-    frozenset({"36^\\circ", "36"}),
-    frozenset({"15", "15\\mbox{ cm}^2"}),
-}
-
-
 @pytest.mark.parametrize("shift", [1, 7, 31, 101])
 def test_math500_solutions_reject_other_answers(math_verifier: MathVerifier, shift: int):
     rows = _rows("math500_test.jsonl")
@@ -63,7 +54,7 @@ def test_math500_solutions_reject_other_answers(math_verifier: MathVerifier, shi
         for r, o, v in zip(rows, others, verdicts)
         if v.correct
         and r["answer"].replace(" ", "") != o["answer"].replace(" ", "")
-        and frozenset({r["answer"], o["answer"]}) not in EQUAL_SPELLINGS
+        and frozenset({r["answer"], o["answer"]}) not in MATH500_EQUAL_ANSWERS
     ]
     assert wrongly_accepted == []
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 import ast
 import cmath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Protocol
+from typing import Any, Protocol
 
 from rlvr.verifiers.math.parse import (
     Choice,
@@ -102,7 +103,8 @@ def numbers_match(
         return Outcome(True, "numeric-equal")
     if not (cmath.isfinite(a) and cmath.isfinite(b)) or (_is_integer(a) and _is_integer(b)):
         return Outcome(False, "not-equal")
-    if abs(a - b) <= rel_tol * max(abs(a), abs(b)):
+    x, y = complex(a), complex(b)
+    if abs(x - y) <= rel_tol * max(abs(x), abs(y)):
         return Outcome(True, "numeric-close")
     return Outcome(False, "not-equal")
 
@@ -235,7 +237,7 @@ def _relations(pred: Relation, ref: Relation, cmp: ScalarComparer) -> Outcome:
     return _all_equal(pred.parts, ref.parts, cmp)
 
 
-_SAME_KIND = {
+_SAME_KIND: dict[type, Callable[[Any, Any, ScalarComparer], Outcome]] = {
     Scalar: _scalars,
     Text: _texts,
     Choice: _choices,

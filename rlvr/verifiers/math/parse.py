@@ -269,8 +269,10 @@ def _set(parts: list[str]) -> SetOf:
         if not part.strip():
             continue
         node = _parse(part)
-        from_pm = isinstance(node, SetOf) and (r"\pm" in part or r"\mp" in part)
-        items.extend(node.items if from_pm else [node])
+        if isinstance(node, SetOf) and (r"\pm" in part or r"\mp" in part):
+            items.extend(node.items)
+        else:
+            items.append(node)
     return SetOf(tuple(items))
 
 

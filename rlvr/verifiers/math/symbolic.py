@@ -96,13 +96,8 @@ class SympyComparer:
             return self._cheap.scalar(a, b)
         except NeedsSympy:
             pass
-        try:
-            x, y = to_sympy(a), to_sympy(b)
-        except TooComplex:
-            return Outcome(False, "too-complex")
-        except Exception:
-            return Outcome(False, "parse-error")
-        return self._compare(x, y)
+        parsed = _parse_pair(a, b)
+        return parsed if isinstance(parsed, Outcome) else self._compare(*parsed)
 
     def _compare(self, x: sympy.Expr, y: sympy.Expr) -> Outcome:
         if x == y:
@@ -123,14 +118,18 @@ class SympyComparer:
                 outcome.equal,
                 "symbolic-equal" if outcome.reason == "numeric-equal" else outcome.reason,
             )
-        if not self._agree_at_probes(x, y):
+        agree = self._agree_at_probes(x, y)
+        if agree is False:
             return Outcome(False, "not-equal")
         if sympy.simplify(x - y) == 0:
             return Outcome(True, "symbolic-equal")
-        return Outcome(True, "numeric-close")
+        # simplify could not prove it; exact agreement at every probe point is strong evidence.
+        return Outcome(True, "numeric-close") if agree else Outcome(False, "not-equal")
 
-    def _agree_at_probes(self, x: sympy.Expr, y: sympy.Expr) -> bool:
+    def _agree_at_probes(self, x: sympy.Expr, y: sympy.Expr) -> bool | None:
         """Evaluate x - y at fixed rational points with 50 digits: a quick, sound "not equal".
+
+        None when no point could be evaluated (e.g. an undefined function ``f(x)``).
 
         Agreement to 1e-25 (not ``rel_tol``) is required: ``(x+1)^40`` and ``(x+1)^40 + 1`` agree
         to 1e-19 relative, and must still differ.
@@ -152,15 +151,13 @@ class SympyComparer:
             tested += 1
             if abs(diff) > 1e-25 * scale:
                 return False
-        return tested > 0
+        return True if tested else None
 
     def proportional(self, a: str, b: str) -> Outcome:
-        try:
-            x, y = to_sympy(a), to_sympy(b)
-        except TooComplex:
-            return Outcome(False, "too-complex")
-        except Exception:
-            return Outcome(False, "parse-error")
+        parsed = _parse_pair(a, b)
+        if isinstance(parsed, Outcome):
+            return parsed
+        x, y = parsed
         if x == y or sympy.expand(x - y) == 0 or sympy.expand(x + y) == 0:
             return Outcome(True, "symbolic-equal")
         if y == 0:
@@ -169,6 +166,16 @@ class SympyComparer:
         if ratio.free_symbols or ratio == 0 or _has_infinity(ratio) or ratio.has(sympy.nan):
             return Outcome(False, "not-equal")
         return Outcome(True, "symbolic-equal")
+
+
+def _parse_pair(a: str, b: str) -> tuple[sympy.Expr, sympy.Expr] | Outcome:
+    """Both texts as sympy expressions, or the Outcome that says why not."""
+    try:
+        return to_sympy(a), to_sympy(b)
+    except TooComplex:
+        return Outcome(False, "too-complex")
+    except Exception:
+        return Outcome(False, "parse-error")
 
 
 def _has_infinity(expr: sympy.Basic) -> bool:
