@@ -34,6 +34,8 @@ PATHOLOGICAL = {
     "hash run": "#" * 1_000_000,
     "answer phrases": "the answer is " * 100_000,
     "open fractions": r"\frac{" * 100_000,
+    "spaces after ####": "#### 6" + " " * 1_000_000 + "x",
+    "unclosed answer tags": "<answer>" * 200_000 + "</answer",
     "boxed dollar run": r"\boxed{" + "$" * 100_000 + "x}",
 }
 

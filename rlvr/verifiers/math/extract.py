@@ -21,7 +21,6 @@ STRATEGIES: tuple[str, ...] = ("boxed", "answer_phrase", "bare", "last_number")
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)")
 _GSM8K_RE = re.compile(r"####[ \t]*([^\n]*)")
-_TAG_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL | re.IGNORECASE)
 _PHRASE_RE = re.compile(
     r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=)\s*:?",
     re.IGNORECASE,
@@ -111,9 +110,9 @@ def matching_brace(text: str, open_index: int, limit: int = 20_000) -> int | Non
 def find_answer_phrase(text: str) -> str | None:
     """The answer in the last ``<answer>`` tag, else the text after the last GSM8K ``####`` or
     "the answer is" phrase, up to the sentence end."""
-    tag = _last_match(_TAG_RE, text)
+    tag = _last_answer_tag(text)
     if tag is not None:
-        inner = extract_answer(tag.group(1), ("boxed", "bare", "last_number"))
+        inner = extract_answer(tag, ("boxed", "bare", "last_number"))
         return inner[0] if inner else None
     gsm = _last_match(_GSM8K_RE, text)
     if gsm is not None and gsm.group(1).strip():
@@ -132,6 +131,13 @@ def find_answer_phrase(text: str) -> str | None:
     return numbers[0] if numbers else None
 
 
+def _last_answer_tag(text: str) -> str | None:
+    """Content of the last ``<answer>...</answer>``; two ``rfind`` calls, so linear time."""
+    end = text.rfind("</answer>")
+    start = text.rfind("<answer>", 0, end)
+    return text[start + len("<answer>") : end] if end >= 0 and start >= 0 else None
+
+
 def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     last = None
     for last in pattern.finditer(text):  # noqa: B007 - keep the last one
@@ -141,7 +147,7 @@ def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
 
 def _first_clause(text: str) -> str:
     """Cut at the end of the line or sentence (a period not inside a number)."""
-    line = text.split("\n", 1)[0]
+    line = text[:2000].split("\n", 1)[0]
     match = re.search(r"\.(?!\d)|;|\s+(?:because|since|so|which)\s", line)
     clause = line[: match.start()] if match else line
     return clause.strip().strip("*").strip()
