@@ -1,0 +1,172 @@
+"""CodeVerifier: run a completion's code against tests in a sandbox and score it.
+
+``CodeVerifier()(completion, CodeTests(...))`` extracts the code (the last fenced ```python block,
+else the raw text), runs it in a sandbox (``sandbox.py``) and lets the judge (``judge.py``)
+decide, outside the sandbox, from values and outputs only. Sandboxes are started once and
+reused: a run costs a fork inside a warm sandbox, not a new container.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from rlvr.verifiers.base import Verdict
+from rlvr.verifiers.code.judge import Report, judge_asserts, judge_io
+from rlvr.verifiers.code.sandbox import ChannelPool, Sandbox, make_sandbox
+from rlvr.verifiers.code.seccomp import seccomp_program
+
+_FENCE_RE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CodeTests:
+    """What a program must pass: assert-style test code, or stdin/stdout pairs.
+
+    ``tests`` is Python run after the solution is loaded (MBPP's asserts, or HumanEval's
+    ``def check(candidate): ...`` with ``entry_point`` naming the function to pass to it).
+    """
+
+    tests: str = ""
+    entry_point: str | None = None
+    io: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_io(cls, pairs: Sequence[tuple[str, str]]) -> CodeTests:
+        """Tests that feed each input on stdin and compare stdout, ignoring whitespace layout."""
+        checked = tuple((str(i), str(o)) for i, o in pairs)
+        if not checked:
+            raise ValueError("from_io needs at least one (stdin, expected stdout) pair")
+        return cls(io=checked)
+
+    def __post_init__(self) -> None:
+        if not self.tests.strip() and not self.io:
+            raise ValueError("CodeTests needs test code or io pairs")
+        if self.tests.strip() and self.io:
+            raise ValueError("give either test code or io pairs, not both")
+
+
+def extract_code(completion: str) -> str:
+    """The last fenced Python block (```python, ```py or a bare ```), else the whole text."""
+    blocks = _FENCE_RE.findall(completion)
+    return blocks[-1] if blocks else completion
+
+
+class CodeVerifier:
+    """Score code by running it against tests in a sandbox.
+
+    Args:
+        timeout_s: wall-clock budget for one completion (all its tests or io pairs together).
+        memory_mb: address-space limit of the solution process.
+        partial_credit: score = fraction of asserts / io pairs passed, instead of all-or-nothing.
+        sandbox: ``"bwrap"`` (Linux namespaces; the default), ``"unsafe_local"`` (no isolation,
+            loud warning), or any object with the :class:`~rlvr.verifiers.code.sandbox.Sandbox`
+            protocol.
+        max_output_bytes: stdout/stderr cap per run; more fails the run.
+        tmpfs_mb: size of the sandbox's private writable /tmp.
+
+    Raises:
+        SandboxUnavailable: when the sandbox cannot be built here; the message says how to fix it.
+    """
+
+    def __init__(
+        self,
+        timeout_s: float = 10.0,
+        memory_mb: int = 1024,
+        partial_credit: bool = False,
+        sandbox: str | Sandbox = "bwrap",
+        max_output_bytes: int = 1 << 20,
+        file_mb: int = 16,
+    ) -> None:
+        if not timeout_s > 0:
+            raise ValueError(f"timeout_s must be positive, got {timeout_s}")
+        if memory_mb < 64:
+            raise ValueError(f"memory_mb must be at least 64, got {memory_mb}")
+        self.timeout_s = float(timeout_s)
+        self.memory_mb = int(memory_mb)
+        self.partial_credit = partial_credit
+        self.sandbox = make_sandbox(sandbox)
+        program = seccomp_program()
+        self.seccomp = program is not None
+        init = {
+            "seccomp": base64.b64encode(program).decode() if program else None,
+            "memory_mb": self.memory_mb,
+            "file_mb": int(file_mb),
+            "max_output": int(max_output_bytes),
+            # Without seccomp, RLIMIT_NPROC is the fork-bomb guard (it does not bind root).
+            "nproc": None if program else 32,
+        }
+        self._pool = ChannelPool(self.sandbox, init, max_size=os.cpu_count() or 1)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return (
+            f"CodeVerifier(timeout_s={self.timeout_s}, memory_mb={self.memory_mb}, "
+            f"partial_credit={self.partial_credit}, sandbox={self.sandbox.name!r})"
+        )
+
+    def __call__(self, completion: str, reference: CodeTests) -> Verdict:
+        if not isinstance(reference, CodeTests):
+            raise TypeError(
+                f"reference must be CodeTests, got {type(reference).__name__}; "
+                "build one with CodeTests(tests, entry_point) or CodeTests.from_io(pairs)"
+            )
+        if not isinstance(completion, str):
+            return Verdict(0.0, False, None, "not-a-string")
+        code = extract_code(completion)
+        if not code.strip():
+            return Verdict(0.0, False, None, "no-code")
+        channel = self._pool.acquire()
+        report = Report(healthy=False)
+        try:
+            if reference.io:
+                report = judge_io(channel, code, list(reference.io), self.timeout_s)
+            else:
+                report = judge_asserts(
+                    channel, code, reference.tests, reference.entry_point, self.timeout_s
+                )
+        finally:
+            self._pool.release(channel, healthy=report.healthy)
+        return self._verdict(code, report)
+
+    def verify_batch(
+        self,
+        completions: Sequence[str],
+        references: Sequence[CodeTests],
+        workers: int | None = None,
+    ) -> list[Verdict]:
+        """Run many programs at once, one warm sandbox per worker (default: one per core)."""
+        if len(completions) != len(references):
+            raise ValueError(f"got {len(completions)} completions but {len(references)} references")
+        n = max(1, min(workers or os.cpu_count() or 1, len(completions)))
+        self._pool.grow(n)
+        with ThreadPoolExecutor(n) as threads:
+            return list(threads.map(self, completions, references))
+
+    def close(self) -> None:
+        """Stop the idle sandboxes now (they also stop when the process exits)."""
+        self._pool.close()
+
+    def _verdict(self, code: str, report: Report) -> Verdict:
+        passed = sum(case.passed for case in report.cases)
+        total = len(report.cases)
+        all_passed = total > 0 and passed == total and report.error is None
+        failed = [case for case in report.cases if not case.passed]
+        details: dict[str, Any] = {
+            "passed": passed,
+            "total": total,
+            "failed": [case.name for case in failed][:20],
+            "error": report.error or (failed[0].error if failed else None),
+            "stdout": report.stdout[-2000:],
+            "stderr": report.stderr[-2000:],
+        }
+        if all_passed:
+            return Verdict(1.0, True, code, "passed", details)
+        score = passed / total if self.partial_credit and total else 0.0
+        return Verdict(score, False, code, report.reason or "failed-tests", details)
