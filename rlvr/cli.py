@@ -62,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--timeout", type=float, default=None, help="seconds per case (math)")
     verify.add_argument("--show", type=int, default=20, help="rows to print in the table")
     verify.set_defaults(run=_verify)
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="check that the verifiers work and the code sandbox isolates on this machine",
+    )
+    doctor.set_defaults(run=_doctor)
     return parser
 
 
@@ -98,6 +104,12 @@ def _verify(args: argparse.Namespace) -> int:
                 )
         print(f"wrote {len(verdicts)} verdicts to {args.output}")
     return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from rlvr.doctor import run
+
+    return run()
 
 
 def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:

@@ -60,6 +60,12 @@ def test_verify_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     assert "no such file" in capsys.readouterr().err
 
 
+def test_doctor_passes_here(capsys: pytest.CaptureFixture[str]):
+    assert main(["doctor"]) == 0
+    printed = capsys.readouterr().out
+    assert "all checks passed" in printed and "✗" not in printed
+
+
 def test_verify_pair_needs_both_flags(capsys: pytest.CaptureFixture[str]):
     assert main(["verify", "--completion", "5"]) == 2
     assert "together" in capsys.readouterr().err

@@ -8,11 +8,15 @@ from rlvr.verifiers.base import (
     registered_verifiers,
     verify_batch,
 )
+from rlvr.verifiers.code import CodeTests, CodeVerifier
 from rlvr.verifiers.math import MathVerifier
 
 register_verifier("math", MathVerifier)
+register_verifier("code", CodeVerifier)
 
 __all__ = [
+    "CodeTests",
+    "CodeVerifier",
     "MathVerifier",
     "Verdict",
     "Verifier",

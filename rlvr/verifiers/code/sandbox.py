@@ -25,6 +25,8 @@ import sys
 import threading
 import time
 import warnings
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -240,6 +242,14 @@ def make_sandbox(sandbox: str | Sandbox) -> Sandbox:
     )
 
 
+_SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rlvr-sandbox-spawner")
+
+
+def _close_channels(channels: list[Channel]) -> None:
+    for channel in channels:
+        channel.close()
+
+
 class ChannelPool:
     """Started zygotes, reused across runs (a zygote is cleaned between runs); thread-safe."""
 
@@ -248,13 +258,20 @@ class ChannelPool:
         self._idle: list[Channel] = []
         self._count = 0
         self._free = threading.Condition()
+        # Idle sandboxes stop when the pool is dropped or the interpreter exits.
+        weakref.finalize(self, _close_channels, self._idle)
 
     def acquire(self) -> Channel:
         with self._free:
-            while not self._idle and self._count >= self.max_size:
+            while True:
+                while self._idle and not self._idle[-1].alive:  # died while idle
+                    self._idle.pop().close()
+                    self._count -= 1
+                if self._idle:
+                    return self._idle.pop()
+                if self._count < self.max_size:
+                    break
                 self._free.wait()
-            if self._idle:
-                return self._idle.pop()
             self._count += 1
         try:
             return self._start()
@@ -282,13 +299,15 @@ class ChannelPool:
 
     def close(self) -> None:
         with self._free:
-            idle, self._idle = self._idle, []
+            idle = list(self._idle)
+            self._idle.clear()
             self._count -= len(idle)
-        for channel in idle:
-            channel.close()
+        _close_channels(idle)
 
     def _start(self) -> Channel:
-        channel = self.sandbox.start()
+        # Started from one long-lived thread: bwrap's --die-with-parent follows the *thread*
+        # that started it, and a batch's worker threads end when the batch does.
+        channel = _SPAWNER.submit(self.sandbox.start).result()
         channel.send({"op": "init", **self.init})
         started = time.monotonic()
         reply = channel.recv(timeout=30.0)

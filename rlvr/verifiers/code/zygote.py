@@ -436,6 +436,7 @@ def _serve_calls(code: str) -> None:
     try:
         exec(compile(code, "<solution>", "exec"), namespace)
     except BaseException as err:
+        _flush()
         send(3, {"load_error": _describe(err)})
         return
     names: dict[str, str | None] = {}
@@ -451,6 +452,7 @@ def _serve_calls(code: str) -> None:
                 names[name] = text
             except Exception:
                 pass
+    _flush()
     send(3, {"names": names})
     while True:
         request = recv(3)
@@ -463,7 +465,15 @@ def _serve_calls(code: str) -> None:
             reply: dict = {"value": repr(value)}
         except BaseException as err:  # SystemExit included: the call failed
             reply = {"raised": _describe(err)}
+        _flush()
         send(3, reply)
+
+
+def _flush() -> None:
+    """Push the solution's buffered prints into the pipes before answering (it may be killed)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
 
 
 def _describe(err: BaseException) -> list[str]:
