@@ -27,8 +27,10 @@ ATTACKS = {
         "def attack():\n    open('/usr/rlvr-doctor', 'w')\n    return 'pwned'"
     ),
     "sys.exit(0) cannot fake a pass": "import sys\nsys.exit(0)",
-    "the environment is empty": (
-        "import os\ndef attack():\n    return 'pwned' if len(os.environ) > 4 else 'no'"
+    "none of your environment variables are visible": (
+        "import os\ndef attack():\n"
+        "    own = {'PATH', 'HOME', 'LANG', 'PWD', 'RLVR_SCRATCH'}\n"
+        "    return 'pwned' if set(os.environ) - own else 'no'"
     ),
 }
 

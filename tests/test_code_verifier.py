@@ -62,7 +62,7 @@ def test_mbpp_style_and_partial_credit():
     verdict = partial(code, MBPP)
     assert verdict.score == pytest.approx(2 / 3) and not verdict.correct
     assert verdict.details["failed"] == ["line 3: add(0, 0) == 1"]
-    assert verdict.details["error"] == "assertion failed"
+    assert verdict.details["error"] == "assertion failed: add(0, 0) == 1"
 
 
 def test_io_tests_compare_tokens(verifier: CodeVerifier):
@@ -83,7 +83,9 @@ def test_io_program_that_exits_nonzero_fails(verifier: CodeVerifier):
 def test_errors_are_reported_with_a_trimmed_traceback(verifier: CodeVerifier):
     verdict = verifier("def add(a, b):\n    print('hi')\n    return a / 0", ADD)
     assert verdict.reason == "failed-tests"
-    assert verdict.details["error"] == "ZeroDivisionError: division by zero"
+    error = verdict.details["error"]
+    assert error.startswith("ZeroDivisionError: division by zero\nTraceback")
+    assert 'File "<solution>", line 3, in add' in error
     assert "hi" in verdict.details["stdout"]
     broken = verifier("def add(a, b)\n    return a", ADD)
     assert broken.reason == "load-error" and "SyntaxError" in broken.details["error"]
@@ -148,6 +150,14 @@ def test_verify_batch_and_reuse_after_batch(verifier: CodeVerifier):
     assert [v.correct for v in verdicts] == [True, False] * 4
     # The batch's threads are gone; the warm sandboxes must still serve.
     assert [verifier(codes[0], ADD).reason for _ in range(3)] == ["passed"] * 3
+
+
+def test_runs_do_not_see_each_others_files(verifier: CodeVerifier):
+    leave = "import os\nopen('/tmp/left-behind', 'w').write('x')\nopen('here', 'w').write('x')\n"
+    verifier(leave + "def f():\n    return 1", CodeTests("assert f() == 1"))
+    look = "import os\ndef f():\n    return sorted(os.listdir('/tmp')), sorted(os.listdir('.'))"
+    verdict = verifier(look, CodeTests("tmp, here = f()\nassert tmp == ['run'] and here == []"))
+    assert verdict.correct, verdict.details
 
 
 def test_registered_as_code():
@@ -226,7 +236,7 @@ def test_bwrap_is_really_isolating(verifier: CodeVerifier):
         "roots, cwd, env, net, small_pid = facts()\n"
         "assert 'home' not in roots and 'etc' not in roots and 'proc' not in roots\n"
         "assert cwd.startswith('/tmp/')\n"
-        "assert set(env) <= {'PATH', 'HOME', 'LANG', 'PWD'}\n"
+        "assert set(env) <= {'PATH', 'HOME', 'LANG', 'PWD', 'RLVR_SCRATCH'}\n"
         "assert net == 'blocked'\n"
         "assert small_pid\n"
     )

@@ -67,6 +67,8 @@ class _Session:
 
     def __init__(self, channel: Channel, deadline: float) -> None:
         self.channel, self.deadline = channel, deadline
+        self.traceback: str | None = None
+        """The solution's traceback from its last exception, for the report."""
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
@@ -105,7 +107,7 @@ class _Proxy:
                     f"{self.name}() returned a value that is not plain data: {reply['value'][:80]}"
                 ) from None
         if "raised" in reply:
-            kind, message, _ = reply["raised"]
+            kind, message, self.session.traceback = reply["raised"]
             error = getattr(builtins, kind, None)
             if isinstance(error, type) and issubclass(error, Exception):
                 raise error(message)
@@ -202,14 +204,20 @@ def _run_tests(
 ) -> None:
     def check(lineno: int, condition: Any, source: str) -> None:
         name = f"line {lineno}: {source}"
+        session.traceback = None
         try:
             passed = bool(condition())
-            report.cases.append(Case(name, passed, None if passed else "assertion failed"))
+            report.cases.append(
+                Case(name, passed, None if passed else f"assertion failed: {source}")
+            )
         except (TimeoutError, SandboxLost, SolutionDied) as err:
             report.cases.append(Case(name, False, str(err)))
             raise
         except Exception as err:
-            report.cases.append(Case(name, False, f"{type(err).__name__}: {err}"[:500]))
+            error = f"{type(err).__name__}: {err}"[:500]
+            if session.traceback:
+                error += "\n" + session.traceback
+            report.cases.append(Case(name, False, error))
 
     namespace["__rlvr_check__"] = check
     tree = ast.fix_missing_locations(_RecordAsserts().visit(ast.parse(tests)))

@@ -161,6 +161,7 @@ class BwrapSandbox:
             "--setenv", "PATH", "/usr/bin:/bin",
             "--setenv", "HOME", "/tmp",
             "--setenv", "LANG", "C.UTF-8",
+            "--setenv", "RLVR_SCRATCH", "/tmp",  # private: the zygote wipes it after each run
             *mounts,
             "--dev", "/dev",
             "--size", str(self.tmpfs_mb * 1024 * 1024),

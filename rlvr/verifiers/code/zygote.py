@@ -131,7 +131,6 @@ class Zygote:
         self.max_output = 1 << 20
         self.nproc: int | None = None
         self.child: Solution | None = None
-        self.jobs = 0
 
     def serve(self) -> None:
         _set_dumpable(False)
@@ -139,7 +138,8 @@ class Zygote:
             self._loop()
         finally:
             self._end_child()
-            shutil.rmtree(_WORK, ignore_errors=True)
+            if not os.environ.get("RLVR_SCRATCH"):
+                shutil.rmtree(_WORK, ignore_errors=True)
 
     def _loop(self) -> None:
         while True:
@@ -195,7 +195,9 @@ class Zygote:
         return logs
 
 
-_WORK = tempfile.mkdtemp(prefix="rlvr-")  # only this directory is ever cleaned
+# The scratch space wiped after every run: the sandbox's whole private /tmp when the backend
+# says so (RLVR_SCRATCH), else a fresh directory of our own.
+_WORK = os.environ.get("RLVR_SCRATCH") or tempfile.mkdtemp(prefix="rlvr-")
 
 
 class Solution:
