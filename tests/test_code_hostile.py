@@ -183,6 +183,14 @@ def _hostile_processes() -> list[str]:
     return found
 
 
+def _eventually(condition, message: str, within_s: float = 3.0) -> None:
+    """Killed sandboxes are torn down asynchronously: give the kernel a moment."""
+    deadline = time.monotonic() + within_s
+    while not condition():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_program_scores_zero_and_host_is_unchanged(verifier: CodeVerifier, name: str):
     memory_before = _available_mb()
@@ -195,9 +203,8 @@ def test_hostile_program_scores_zero_and_host_is_unchanged(verifier: CodeVerifie
     assert not Path(f"/usr/rlvr-hostile-{SECRET}").exists()
     assert not Path("/pwned").exists()
     assert RECEIVED == []
-    time.sleep(0.05)
-    assert _hostile_processes() == []
-    assert _available_mb() > memory_before - 300, "memory did not come back"
+    _eventually(lambda: _hostile_processes() == [], "a hostile process survived")
+    _eventually(lambda: _available_mb() > memory_before - 300, "memory did not come back")
     # The verifier still works after the attack.
     assert verifier("def solve():\n    return 'pwned'", PWNED).correct
 

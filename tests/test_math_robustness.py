@@ -186,7 +186,7 @@ def test_a_stuck_worker_is_killed_and_replaced():
     try:
         warm = pool.compare(Scalar("x+1"), Scalar("1+x"), 1e-6, 5.0)
         assert warm.equal
-        stuck = pool._idle[-1]
+        stuck = pool.processes._idle[-1]
         os.kill(stuck.proc.pid, signal.SIGSTOP)  # ignores its own timer: only a kill ends it
         start = time.monotonic()
         outcome = pool.compare(Scalar("(x+1)^2"), Scalar("x^2+2x+1"), 1e-6, 0.5)
@@ -197,7 +197,7 @@ def test_a_stuck_worker_is_killed_and_replaced():
         again = pool.compare(Scalar("(x+1)^2"), Scalar("x^2+2x+1"), 1e-6, 5.0)
         assert again.equal and again.reason == "symbolic-equal"
     finally:
-        pool.close()
+        pool.processes.close()
 
 
 def test_slow_symbolic_case_times_out_cleanly():

@@ -165,7 +165,7 @@ def judge_asserts(
             report.error, report.reason = f"{kind}: {message}\n{tb}", "load-error"
             return report
         if "names" not in loaded:
-            report.error, report.reason = _failure(loaded), _failure_reason(loaded)
+            report.reason, report.error = _failure(loaded) or ("crashed", str(loaded)[:200])
             return report
         namespace = _namespace(session, loaded["names"])
         _run_tests(session, tests, entry_point, namespace, report)
@@ -261,32 +261,23 @@ def judge_io(channel: Channel, code: str, pairs: list[tuple[str, str]], timeout_
         report.stdout, report.stderr = result.get("stdout", ""), result.get("stderr", "")
         failure = _failure(result)
         if failure is None and result.get("exit") != "exit 0":
-            failure = f"the program ended with {result.get('exit')}"
+            failure = ("failed-tests", f"the program ended with {result.get('exit')}")
         if failure is None and result.get("stdout", "").split() != expected.split():
-            failure = f"wrong output: got {_tail(result.get('stdout', ''))!r}"
-        report.cases.append(Case(name, failure is None, failure))
+            failure = ("failed-tests", f"wrong output: got {_tail(result.get('stdout', ''))!r}")
+        report.cases.append(Case(name, failure is None, failure and failure[1]))
         if failure and report.reason is None:
-            report.reason = _failure_reason(result) or "failed-tests"
+            report.reason = failure[0]
     return report
 
 
-def _failure(reply: dict[str, Any]) -> str | None:
+def _failure(reply: dict[str, Any]) -> tuple[str, str] | None:
+    """(reason, message) when the zygote reports that a run did not complete."""
     if reply.get("timeout"):
-        return "time limit reached"
+        return "timeout", "time limit reached"
     if reply.get("output_limit"):
-        return "output limit exceeded"
+        return "output-limit", "output limit exceeded"
     if "died" in reply:
-        return f"the solution process died ({reply['died']})"
-    return None
-
-
-def _failure_reason(reply: dict[str, Any]) -> str | None:
-    if reply.get("timeout"):
-        return "timeout"
-    if reply.get("output_limit"):
-        return "output-limit"
-    if "died" in reply:
-        return "crashed"
+        return "crashed", f"the solution process died ({reply['died']})"
     return None
 
 

@@ -22,10 +22,8 @@ import select
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import warnings
-import weakref
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -246,76 +244,18 @@ def make_sandbox(sandbox: str | Sandbox) -> Sandbox:
 _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rlvr-sandbox-spawner")
 
 
-def _close_channels(channels: list[Channel]) -> None:
-    for channel in channels:
+def start_channel(sandbox: Sandbox, init: dict[str, Any]) -> Channel:
+    """Start a sandbox and configure its zygote; raises SandboxUnavailable if it will not start."""
+    # Started from one long-lived thread: bwrap's --die-with-parent follows the *thread* that
+    # started it, and a batch's worker threads end when the batch does.
+    channel = _SPAWNER.submit(sandbox.start).result()
+    channel.send({"op": "init", **init})
+    started = time.monotonic()
+    reply = channel.recv(timeout=30.0)
+    if not reply or not reply.get("ok"):
         channel.close()
-
-
-class ChannelPool:
-    """Started zygotes, reused across runs (a zygote is cleaned between runs); thread-safe."""
-
-    def __init__(self, sandbox: Sandbox, init: dict[str, Any], max_size: int) -> None:
-        self.sandbox, self.init, self.max_size = sandbox, init, max_size
-        self._idle: list[Channel] = []
-        self._count = 0
-        self._free = threading.Condition()
-        # Idle sandboxes stop when the pool is dropped or the interpreter exits.
-        weakref.finalize(self, _close_channels, self._idle)
-
-    def acquire(self) -> Channel:
-        with self._free:
-            while True:
-                while self._idle and not self._idle[-1].alive:  # died while idle
-                    self._idle.pop().close()
-                    self._count -= 1
-                if self._idle:
-                    return self._idle.pop()
-                if self._count < self.max_size:
-                    break
-                self._free.wait()
-            self._count += 1
-        try:
-            return self._start()
-        except BaseException:
-            with self._free:
-                self._count -= 1
-                self._free.notify()
-            raise
-
-    def release(self, channel: Channel, healthy: bool) -> None:
-        if not healthy or not channel.alive:
-            channel.close()
-            with self._free:
-                self._count -= 1
-                self._free.notify()
-            return
-        with self._free:
-            self._idle.append(channel)
-            self._free.notify()
-
-    def grow(self, n: int) -> None:
-        with self._free:
-            self.max_size = max(self.max_size, n)
-            self._free.notify_all()
-
-    def close(self) -> None:
-        with self._free:
-            idle = list(self._idle)
-            self._idle.clear()
-            self._count -= len(idle)
-        _close_channels(idle)
-
-    def _start(self) -> Channel:
-        # Started from one long-lived thread: bwrap's --die-with-parent follows the *thread*
-        # that started it, and a batch's worker threads end when the batch does.
-        channel = _SPAWNER.submit(self.sandbox.start).result()
-        channel.send({"op": "init", **self.init})
-        started = time.monotonic()
-        reply = channel.recv(timeout=30.0)
-        if not reply or not reply.get("ok"):
-            channel.close()
-            raise SandboxUnavailable(
-                f"the {self.sandbox.name} sandbox did not start "
-                f"(after {time.monotonic() - started:.1f}s): {reply}"
-            )
-        return channel
+        raise SandboxUnavailable(
+            f"the {sandbox.name} sandbox did not start "
+            f"(after {time.monotonic() - started:.1f}s): {reply}"
+        )
+    return channel

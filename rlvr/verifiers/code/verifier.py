@@ -11,16 +11,17 @@ from __future__ import annotations
 import base64
 import os
 import re
-import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from rlvr.verifiers.base import Verdict
 from rlvr.verifiers.code.judge import Report, judge_asserts, judge_io
-from rlvr.verifiers.code.sandbox import ChannelPool, Sandbox, make_sandbox
+from rlvr.verifiers.code.sandbox import Channel, Sandbox, make_sandbox, start_channel
 from rlvr.verifiers.code.seccomp import seccomp_program
+from rlvr.verifiers.pool import ProcessPool
 
 _FENCE_RE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
 
@@ -102,8 +103,12 @@ class CodeVerifier:
             # Without seccomp, RLIMIT_NPROC is the fork-bomb guard (it does not bind root).
             "nproc": None if program else 32,
         }
-        self._pool = ChannelPool(self.sandbox, init, max_size=os.cpu_count() or 1)
-        self._lock = threading.Lock()
+        self._pool: ProcessPool[Channel] = ProcessPool(
+            start=partial(start_channel, self.sandbox, init),
+            stop=lambda channel: channel.close(),
+            alive=lambda channel: channel.alive,
+            max_size=os.cpu_count() or 1,
+        )
 
     def __repr__(self) -> str:
         return (
@@ -132,7 +137,10 @@ class CodeVerifier:
                     channel, code, reference.tests, reference.entry_point, self.timeout_s
                 )
         finally:
-            self._pool.release(channel, healthy=report.healthy)
+            if report.healthy and channel.alive:
+                self._pool.release(channel)
+            else:
+                self._pool.discard(channel)
         return self._verdict(code, report)
 
     def verify_batch(

@@ -105,7 +105,7 @@ class MathVerifier:
         if not pending:
             return steps  # type: ignore[return-value]
         n = max(1, min(workers or os.cpu_count() or 1, len(pending)))
-        shared_pool(self.memory_mb).grow(n)
+        shared_pool(self.memory_mb).processes.grow(n)
         with ThreadPoolExecutor(n) as threads:  # each thread waits on one worker process
             decided = iter(threads.map(self._symbolic, pending))
         return [next(decided) if isinstance(step, _Pending) else step for step in steps]

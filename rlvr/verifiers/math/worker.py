@@ -12,7 +12,6 @@ never re-imported and no ``if __name__ == "__main__"`` guard is needed.
 
 from __future__ import annotations
 
-import atexit
 import os
 import resource
 import signal
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from rlvr.verifiers.math.compare import Outcome
 from rlvr.verifiers.math.parse import Node
+from rlvr.verifiers.pool import ProcessPool
 
 GRACE_S = 0.25
 """How long after the deadline the parent waits for the worker's own timer before killing it."""
@@ -75,67 +75,32 @@ class _Worker:
 
 
 class WorkerPool:
-    """Workers handed out one call at a time; thread-safe.
-
-    At most ``max_workers`` processes exist; further callers wait for one to be free (queueing
-    time is not part of a case's deadline, which bounds the work spent on it).
-    """
+    """Sympy workers, one call at a time each; a stuck or dead worker is replaced at once."""
 
     def __init__(self, memory_mb: int, max_workers: int | None = None) -> None:
-        self.memory_mb = memory_mb
-        self.max_workers = max_workers or os.cpu_count() or 1
-        self._idle: list[_Worker] = []
-        self._count = 0
-        self._free = threading.Condition()
+        self.processes: ProcessPool[_Worker] = ProcessPool(
+            start=lambda: _Worker(memory_mb),
+            stop=_Worker.kill,
+            alive=lambda worker: worker.proc.poll() is None,
+            max_size=max_workers or os.cpu_count() or 1,
+        )
 
     def compare(self, pred: Node, ref: Node, rel_tol: float, timeout_s: float) -> Outcome:
-        worker = self._acquire()
+        worker = self.processes.acquire()
         if not worker.wait_ready():
-            self._replace(worker)
+            self.processes.discard(worker, restart=True)
             return Outcome(False, "worker-crashed")
         try:
             worker.conn.send((pred, ref, rel_tol, timeout_s))
             if worker.conn.poll(timeout_s + GRACE_S):
                 outcome = worker.conn.recv()
-                self._release(worker)
+                self.processes.release(worker)
                 return outcome
-            self._replace(worker)
+            self.processes.discard(worker, restart=True)
             return Outcome(False, "timeout")
         except (EOFError, OSError):  # the worker died: memory limit, or a crash inside sympy
-            self._replace(worker)
+            self.processes.discard(worker, restart=True)
             return Outcome(False, "worker-crashed")
-
-    def grow(self, n: int) -> None:
-        """Allow at least ``n`` workers, for callers that run ``n`` cases at once."""
-        with self._free:
-            self.max_workers = max(self.max_workers, n)
-            self._free.notify_all()
-
-    def close(self) -> None:
-        with self._free:
-            idle, self._idle = self._idle, []
-            self._count -= len(idle)
-        for worker in idle:
-            worker.kill()
-
-    def _acquire(self) -> _Worker:
-        with self._free:
-            while not self._idle and self._count >= self.max_workers:
-                self._free.wait()
-            if self._idle:
-                return self._idle.pop()
-            self._count += 1
-        return _Worker(self.memory_mb)
-
-    def _release(self, worker: _Worker) -> None:
-        with self._free:
-            self._idle.append(worker)
-            self._free.notify()
-
-    def _replace(self, worker: _Worker) -> None:
-        """Kill a worker and start its successor now, so it is ready by the next call."""
-        worker.kill()
-        self._release(_Worker(self.memory_mb))
 
 
 _POOLS: dict[int, WorkerPool] = {}
@@ -148,12 +113,6 @@ def shared_pool(memory_mb: int) -> WorkerPool:
         if memory_mb not in _POOLS:
             _POOLS[memory_mb] = WorkerPool(memory_mb)
         return _POOLS[memory_mb]
-
-
-@atexit.register
-def _close_pools() -> None:
-    for pool in list(_POOLS.values()):
-        pool.close()
 
 
 # ------------------------------------------------------------------------------ the child side
