@@ -53,15 +53,19 @@ def verify_batch(
     workers: int | None = None,
 ) -> list[Verdict]:
     """Score many pairs with the verifier's own batch path when it has one."""
+    check_pairs(completions, references)
+    batch = getattr(verifier, "verify_batch", None)
+    if batch is not None:
+        return list(batch(completions, references, workers=workers))
+    return [verifier(c, r) for c, r in zip(completions, references)]
+
+
+def check_pairs(completions: Sequence[Any], references: Sequence[Any]) -> None:
     if len(completions) != len(references):
         raise ValueError(
             f"got {len(completions)} completions but {len(references)} references; "
             "pass one reference per completion"
         )
-    batch = getattr(verifier, "verify_batch", None)
-    if batch is not None:
-        return list(batch(completions, references, workers=workers))
-    return [verifier(c, r) for c, r in zip(completions, references)]
 
 
 _REGISTRY: dict[str, Callable[..., Verifier]] = {}

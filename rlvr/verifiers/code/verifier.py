@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from rlvr.verifiers.base import Verdict
+from rlvr.verifiers.base import Verdict, check_pairs
 from rlvr.verifiers.code.judge import Report, judge_asserts, judge_io
 from rlvr.verifiers.code.sandbox import Channel, Sandbox, make_sandbox, start_channel
 from rlvr.verifiers.code.seccomp import seccomp_program
@@ -150,8 +150,7 @@ class CodeVerifier:
         workers: int | None = None,
     ) -> list[Verdict]:
         """Run many programs at once, one warm sandbox per worker (default: one per core)."""
-        if len(completions) != len(references):
-            raise ValueError(f"got {len(completions)} completions but {len(references)} references")
+        check_pairs(completions, references)
         n = max(1, min(workers or os.cpu_count() or 1, len(completions)))
         self._pool.grow(n)
         with ThreadPoolExecutor(n) as threads:

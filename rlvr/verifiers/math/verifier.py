@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rlvr.verifiers.base import Verdict
+from rlvr.verifiers.base import Verdict, check_pairs
 from rlvr.verifiers.math.compare import CheapComparer, NeedsSympy, Outcome, nodes_equal
 from rlvr.verifiers.math.extract import STRATEGIES, extract_answer
 from rlvr.verifiers.math.parse import (
@@ -98,8 +98,7 @@ class MathVerifier:
         workers: int | None = None,
     ) -> list[Verdict]:
         """Score many pairs; cases that need sympy run on ``workers`` processes at once."""
-        if len(completions) != len(references):
-            raise ValueError(f"got {len(completions)} completions but {len(references)} references")
+        check_pairs(completions, references)
         steps = [self._prepare(c, r) for c, r in zip(completions, references)]
         pending = [step for step in steps if isinstance(step, _Pending)]
         if not pending:
