@@ -70,7 +70,7 @@ class CodeVerifier:
             loud warning), or any object with the :class:`~rlvr.verifiers.code.sandbox.Sandbox`
             protocol.
         max_output_bytes: stdout/stderr cap per run; more fails the run.
-        tmpfs_mb: size of the sandbox's private writable /tmp.
+        file_mb: the largest file the solution may write.
 
     Raises:
         SandboxUnavailable: when the sandbox cannot be built here; the message says how to fix it.
@@ -95,6 +95,7 @@ class CodeVerifier:
         self.sandbox = make_sandbox(sandbox)
         program = seccomp_program()
         self.seccomp = program is not None
+        """Whether solution processes get the syscall filter (needs libseccomp on the host)."""
         init = {
             "seccomp": base64.b64encode(program).decode() if program else None,
             "memory_mb": self.memory_mb,
