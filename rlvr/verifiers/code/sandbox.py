@@ -22,6 +22,7 @@ import select
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -64,14 +65,18 @@ class Sandbox(Protocol):
 class ProcessChannel:
     """A channel over a local child process's stdin/stdout."""
 
-    def __init__(self, argv: list[str], cwd: str | None = None) -> None:
+    def __init__(self, argv: list[str], scratch: str | None = None) -> None:
+        self.scratch = scratch  # removed on close
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+        if scratch:
+            env["RLVR_SCRATCH"] = scratch
         self.proc = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            cwd=cwd,
-            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+            cwd=scratch,
+            env=env,
             start_new_session=True,  # one process group to kill; Ctrl-C stays with the caller
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
@@ -101,6 +106,8 @@ class ProcessChannel:
         for stream in (self.proc.stdin, self.proc.stdout):
             if stream is not None:
                 stream.close()
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def _python() -> tuple[str, str]:
@@ -191,7 +198,8 @@ class UnsafeLocalSandbox:
             print(f"\n{'!' * 80}\n{message}\n{'!' * 80}\n", file=sys.stderr)
 
     def start(self) -> Channel:
-        return ProcessChannel([_python()[0], "-I", "-S", "-c", ZYGOTE_SOURCE])
+        scratch = tempfile.mkdtemp(prefix="rlvr-unsafe-")
+        return ProcessChannel([_python()[0], "-I", "-S", "-c", ZYGOTE_SOURCE], scratch=scratch)
 
 
 _ESCAPE_HATCH = (

@@ -125,6 +125,9 @@ def _literal(node: ast.AST, depth: int):
 # ------------------------------------------------------------------------------------ zygote
 class Zygote:
     def __init__(self) -> None:
+        # The scratch space wiped after every run: the sandbox's whole private /tmp when the
+        # backend says so (RLVR_SCRATCH), else a fresh directory of our own.
+        self.work = os.environ.get("RLVR_SCRATCH") or tempfile.mkdtemp(prefix="rlvr-")
         self.seccomp: bytes | None = None
         self.memory_mb = 1024
         self.file_mb = 16
@@ -139,7 +142,7 @@ class Zygote:
         finally:
             self._end_child()
             if not os.environ.get("RLVR_SCRATCH"):
-                shutil.rmtree(_WORK, ignore_errors=True)
+                shutil.rmtree(self.work, ignore_errors=True)
 
     def _loop(self) -> None:
         while True:
@@ -186,18 +189,13 @@ class Zygote:
     def _end_child(self) -> dict:
         logs = self.child.finish() if self.child is not None else {}
         self.child = None
-        for entry in os.listdir(_WORK):  # a fresh temp dir for the next run
-            path = os.path.join(_WORK, entry)
+        for entry in os.listdir(self.work):  # a fresh temp dir for the next run
+            path = os.path.join(self.work, entry)
             if os.path.isdir(path) and not os.path.islink(path):
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 os.unlink(path)
         return logs
-
-
-# The scratch space wiped after every run: the sandbox's whole private /tmp when the backend
-# says so (RLVR_SCRATCH), else a fresh directory of our own.
-_WORK = os.environ.get("RLVR_SCRATCH") or tempfile.mkdtemp(prefix="rlvr-")
 
 
 class Solution:
@@ -208,7 +206,7 @@ class Solution:
         self.rpc, child_rpc = socket.socketpair()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
-        stdin_path = os.path.join(_WORK, ".stdin")
+        stdin_path = os.path.join(zygote.work, ".stdin")
         with open(stdin_path, "wb") as f:
             f.write(stdin)
         self.pid = os.fork()
@@ -359,7 +357,7 @@ def _run_solution(
         os.dup2(rpc_fd, 3)
         os.closerange(4, 1 << 16)  # nothing of the zygote's channel to the judge stays open
         os.unlink(stdin_path)
-        job_dir = os.path.join(_WORK, "run")
+        job_dir = os.path.join(zygote.work, "run")
         os.makedirs(job_dir, exist_ok=True)
         os.chdir(job_dir)
         _limit(zygote, cpu_s)
