@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
         help="check that the verifiers work and the code sandbox isolates on this machine",
     )
     doctor.set_defaults(run=_doctor)
+
+    envs = commands.add_parser("envs", help="list the registered environments")
+    envs.set_defaults(run=_envs)
     return parser
 
 
@@ -103,6 +106,18 @@ def _verify(args: argparse.Namespace) -> int:
                     json.dumps({**row, "verdict": verdict.to_dict()}, ensure_ascii=False) + "\n"
                 )
         print(f"wrote {len(verdicts)} verdicts to {args.output}")
+    return 0
+
+
+def _envs(args: argparse.Namespace) -> int:
+    import rlvr
+
+    tasks = rlvr.registered_tasks()
+    rows = [(t.id, t.describe_verifier(), t.describe_source(), t.describe_size()) for t in tasks]
+    header = ("id", "verifier", "data", "size")
+    widths = [max(len(r[k]) for r in [header, *rows]) for k in range(4)]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     return 0
 
 

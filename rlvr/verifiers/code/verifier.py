@@ -37,6 +37,8 @@ class CodeTests:
     tests: str = ""
     entry_point: str | None = None
     io: tuple[tuple[str, str], ...] = ()
+    setup: str = ""
+    """Code run before the solution's (e.g. HumanEval's imports and helper functions)."""
 
     @classmethod
     def from_io(cls, pairs: Sequence[tuple[str, str]]) -> CodeTests:
@@ -128,14 +130,15 @@ class CodeVerifier:
         code = extract_code(completion)
         if not code.strip():
             return Verdict(0.0, False, None, "no-code")
+        program = f"{reference.setup}\n{code}" if reference.setup else code
         channel = self._pool.acquire()
         report = Report(healthy=False)
         try:
             if reference.io:
-                report = judge_io(channel, code, list(reference.io), self.timeout_s)
+                report = judge_io(channel, program, list(reference.io), self.timeout_s)
             else:
                 report = judge_asserts(
-                    channel, code, reference.tests, reference.entry_point, self.timeout_s
+                    channel, program, reference.tests, reference.entry_point, self.timeout_s
                 )
         finally:
             if report.healthy and channel.alive:

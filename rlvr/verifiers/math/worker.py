@@ -41,6 +41,7 @@ class _Worker:
         package_root = str(Path(__file__).resolve().parents[3])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        env["RLVR_WORKER"] = "1"  # `import rlvr` then skips registering environments
         self.proc = subprocess.Popen(
             [
                 sys.executable,

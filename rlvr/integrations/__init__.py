@@ -1,0 +1,1 @@
+"""Adapters that let other trainers use rlvr's verifiers and tasks."""
