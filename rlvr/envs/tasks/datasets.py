@@ -9,6 +9,7 @@ Each loads from the hub by default, or from local data: ``gym.make(id, data_file
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,8 @@ class HubDataset(Loader):
             if path is not None and Path(path).is_file():
                 table = _load_files(self.task_id, path, split)
             else:
-                if path is not None and not Path(path).exists() and "/" not in path:
+                hub_name = re.fullmatch(r"[\w.-]+/[\w.-]+", path or "")
+                if path is not None and not Path(path).exists() and not hub_name:
                     raise FileNotFoundError(
                         f"{self.task_id}: path={path!r} is neither a local file or directory "
                         "nor a hub name (owner/name)"
