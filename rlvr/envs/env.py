@@ -162,7 +162,7 @@ class VerifierEnv(gym.Env[str, str]):
             messages.insert(0, {"role": "system", "content": self.task.system})
         info = {
             "task_id": _row_id(self.task.id, row, index),
-            "reference": row["reference"],
+            "reference": copy.deepcopy(row["reference"]),  # callers may keep and change it
             "messages": messages,
             "prompt": prompt,
         }

@@ -17,6 +17,8 @@ from rlvr.envs.tasks.datasets import (
     math500_row,
     mbpp_row,
 )
+from rlvr.envs.tasks.reasoning_gym import PROMPT as REASONING_GYM_PROMPT
+from rlvr.envs.tasks.reasoning_gym import ReasoningGymSource, ReasoningGymVerifier
 from rlvr.verifiers.base import Verdict, Verifier, verify_batch
 from rlvr.verifiers.code import CodeVerifier
 from rlvr.verifiers.math import MathVerifier
@@ -129,4 +131,11 @@ def register_builtin_tasks() -> None:
         CODE_PROMPT,
         description="basic Python problems checked by asserts",
         split="test",
+    )
+    register_task(
+        "rlvr/ReasoningGym-v0",
+        ReasoningGymSource(),
+        ReasoningGymVerifier(),
+        REASONING_GYM_PROMPT,
+        description="any reasoning-gym data set (dataset=, size=, seed=, **config)",
     )
