@@ -264,6 +264,19 @@ def test_plugin_entry_point(tmp_path: Path):
         sys.path.remove(str(tmp_path))
 
 
+def test_system_message_and_dataset_source():
+    datasets = pytest.importorskip("datasets")
+    rows = datasets.Dataset.from_list([{"prompt": "Double 21.", "reference": "42"}])
+    register_task("t/System-v0", source=rows, verifier=rlvr.verifiers.MathVerifier(),
+                  prompt="Q: {prompt}", system="Answer with a number.")  # fmt: skip
+    prompt, info = gym.make("t/System-v0").reset(seed=0)
+    assert prompt == "Q: Double 21."
+    assert info["messages"] == [
+        {"role": "system", "content": "Answer with a number."},
+        {"role": "user", "content": "Q: Double 21."},
+    ]
+
+
 def test_register_task_errors():
     with pytest.raises(ValueError, match="namespace/Name-v0"):
         register_task("NoNamespace", source=[], verifier=lambda c, r: None)
