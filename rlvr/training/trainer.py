@@ -1,0 +1,270 @@
+"""The RLVR loop. One step reads top to bottom:
+
+draw B prompts -> sample G completions each -> verify -> shape, select, advantages
+-> policy update (micro-batches, accumulation, clipping) -> push weights -> log -> checkpoint
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import torch
+
+from rlvr.algorithms import get_algorithm
+from rlvr.rollout import Completion, HFSampler, Sampler, SamplingParams
+from rlvr.training.config import TrainConfig
+
+
+class Trainer:
+    def __init__(
+        self,
+        config: TrainConfig,
+        model: Any = None,
+        tokenizer: Any = None,
+        sampler: Sampler | None = None,
+        env: gym.Env | None = None,
+    ) -> None:
+        self.config = config
+        torch.manual_seed(config.seed)
+        if model is None:
+            from rlvr.training.models import load_model
+
+            model, tokenizer = load_model(config.model)
+        self.model, self.tokenizer = model, tokenizer
+        self.algo = get_algorithm(config.algo, **config.algo_kwargs)
+        # The reference policy exists only when the algorithm has a KL term.
+        self.reference = copy.deepcopy(model).eval() if self.algo.needs_reference else None
+        self.sampler = sampler or HFSampler(model, tokenizer, batch_size=config.prompts_per_step)
+        # Reward-shaping wrappers (FormatReward, ...) apply: score/sample come from the outside.
+        self.env = env if env is not None else gym.make(config.env, **config.env_kwargs)
+        try:
+            self.sample_tasks = self.env.get_wrapper_attr("sample")
+            self.score = self.env.get_wrapper_attr("score")
+        except AttributeError:
+            raise TypeError(f"{config.env} is not an rlvr environment (no sample/score)") from None
+        self.env.reset(seed=config.seed)
+        self.optimizer = torch.optim.AdamW(
+            model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
+        self.step_index = 0
+        self.out = Path(config.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+
+    # --------------------------------------------------------------------------- the loop
+    def train(self) -> list[dict[str, float]]:
+        history = []
+        while self.step_index < self.config.steps:
+            history.append(self.step())
+        return history
+
+    def step(self) -> dict[str, float]:
+        c = self.config
+        t0 = time.perf_counter()
+        batch, draws, seconds = self._collect()  # sample + verify + select
+        t1 = time.perf_counter()
+        stats = self._update(batch) if batch["keep"].any() else {}  # policy update
+        self.sampler.load_weights(self.model.state_dict())  # push weights
+        self.step_index += 1
+        metrics = {
+            "step": self.step_index, **self._metrics(batch, stats), "draws": draws,
+            "sample_s": seconds["sample"], "verify_s": seconds["verify"],
+            "update_s": time.perf_counter() - t1, "seconds": time.perf_counter() - t0,
+        }  # fmt: skip
+        metrics["tokens_per_s"] = metrics["response_tokens"] / max(seconds["sample"], 1e-9)
+        self._log(metrics, batch)
+        if c.save_every and self.step_index % c.save_every == 0:
+            self.save()
+        return metrics
+
+    # ------------------------------------------------------------------------------ stages
+    def _collect(self) -> tuple[dict[str, Any], int, dict[str, float]]:
+        """Draw prompt groups until B of them pass the algorithm's filter (or max_draws)."""
+        c = self.config
+        params = SamplingParams(max_new_tokens=c.max_new_tokens, temperature=c.temperature)
+        parts: list[dict[str, Any]] = []
+        seconds = {"sample": 0.0, "verify": 0.0}
+        kept_groups, draws = 0, 0
+        while kept_groups < c.prompts_per_step and draws < c.max_draws:
+            draws += 1
+            tasks = self.sample_tasks(c.prompts_per_step)
+            start = time.perf_counter()
+            groups = self.sampler.generate(
+                [info["messages"] for _, info in tasks], c.group_size, params
+            )
+            seconds["sample"] += time.perf_counter() - start
+            completions = [comp for group in groups for comp in group]
+            references = [info["reference"] for _, info in tasks for _ in range(c.group_size)]
+            start = time.perf_counter()
+            rewards, infos = self.score([comp.text for comp in completions], references)
+            seconds["verify"] += time.perf_counter() - start
+            part = self._tensors(
+                completions, rewards, infos, offset=len(parts) * c.prompts_per_step
+            )
+            parts.append(part)
+            kept_groups += int(torch.unique(part["group_ids"][part["keep"]]).numel())
+        return _concat(parts), draws, seconds
+
+    def _tensors(
+        self, completions: list[Completion], rewards: Any, infos: list[dict], offset: int
+    ) -> dict[str, Any]:
+        c = self.config
+        group_ids = torch.arange(len(completions)) // c.group_size + offset
+        lengths = torch.tensor([len(comp.token_ids) for comp in completions])
+        truncated = torch.tensor([comp.finish_reason == "length" for comp in completions])
+        raw = torch.as_tensor(rewards, dtype=torch.float32)
+        shaped = self.algo.shape(raw, lengths)
+        keep = self.algo.select(shaped, group_ids, lengths, truncated) & (lengths > 0)
+        return {
+            "completions": completions, "rewards": raw, "shaped": shaped, "group_ids": group_ids,
+            "lengths": lengths, "truncated": truncated, "keep": keep,
+            "advantages": self.algo.advantages(shaped, group_ids),
+            "correct": torch.tensor([bool(i["verdict"].correct) for i in infos]),
+            "verdicts": [i["verdict"] for i in infos],
+        }  # fmt: skip
+
+    def _update(self, batch: dict[str, Any]) -> dict[str, float]:
+        """One optimizer step over the kept samples, in micro-batches."""
+        c = self.config
+        index = torch.nonzero(batch["keep"]).flatten().tolist()
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        totals: dict[str, float] = {}
+        for start in range(0, len(index), c.micro_batch):
+            rows = index[start : start + c.micro_batch]
+            ids, mask = _pack([batch["completions"][i] for i in rows], self.tokenizer.pad_token_id)
+            logprobs = _token_logprobs(self.model, ids, mask, c.temperature)
+            ref = None
+            if self.reference is not None:
+                with torch.no_grad():
+                    ref = _token_logprobs(self.reference, ids, mask, c.temperature)
+            completion_mask = mask[:, 1:] & _completion_positions(batch, rows, ids.shape[1] - 1)
+            loss, stats = self.algo.loss(
+                logprobs, logprobs.detach(), batch["advantages"][rows], completion_mask, ref,
+                group_ids=batch["group_ids"][rows],
+            )  # fmt: skip
+            (loss * len(rows) / len(index)).backward()  # accumulate, weighted by share of rows
+            for key, value in {"loss": loss.item(), **stats}.items():
+                totals[key] = totals.get(key, 0.0) + value * len(rows) / len(index)
+        totals["grad_norm"] = float(
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.max_grad_norm)
+        )
+        self.optimizer.step()
+        self.scheduler.step()
+        self.model.eval()
+        return totals
+
+    # ---------------------------------------------------------------------------- logging
+    def _metrics(self, batch: dict[str, Any], stats: dict[str, float]) -> dict[str, float]:
+        rewards, groups = batch["rewards"], batch["group_ids"]
+        spread = [rewards[groups == g].max() > rewards[groups == g].min() for g in groups.unique()]
+        zero_var = 1.0 - float(torch.tensor(spread, dtype=torch.float32).mean())
+        if zero_var == 1.0:
+            warnings.warn(
+                f"step {self.step_index}: every group has the same reward for all its samples, so "
+                "every advantage is 0 and nothing is learned. Check that the prompt asks for the "
+                "answer format the verifier extracts, and that max_new_tokens is long enough.",
+                stacklevel=3,
+            )
+        lengths = batch["lengths"].float()
+        return {
+            "reward_mean": float(rewards.mean()), "reward_std": float(rewards.std()),
+            "accuracy": float(batch["correct"].float().mean()), "zero_variance_groups": zero_var,
+            "kept": float(batch["keep"].float().mean()),
+            "response_len": float(lengths.mean()), "response_len_max": float(lengths.max()),
+            "truncated": float(batch["truncated"].float().mean()),
+            "response_tokens": float(lengths.sum()), "lr": float(self.scheduler.get_last_lr()[0]),
+            "loss": stats.get("loss", 0.0), "kl": stats.get("kl_ref", 0.0),
+            **{k: v for k, v in stats.items() if k not in ("loss", "kl_ref")},
+        }  # fmt: skip
+
+    def _log(self, metrics: dict[str, float], batch: dict[str, Any]) -> None:
+        with (self.out / "metrics.jsonl").open("a") as f:
+            f.write(json.dumps(metrics) + "\n")
+        every = self.config.log_samples_every
+        if every and (self.step_index == 1 or self.step_index % every == 0):
+            with (self.out / "samples.jsonl").open("a") as f:
+                for comp, verdict in list(zip(batch["completions"], batch["verdicts"]))[:4]:
+                    row = {"step": self.step_index, "completion": comp.text, **verdict.to_dict()}
+                    f.write(json.dumps(row, default=str) + "\n")
+
+    def save(self) -> Path:
+        """Write model, tokenizer and trainer state to ``out/checkpoint`` atomically."""
+        final = self.out / "checkpoint"
+        staging = self.out / f".checkpoint-{self.step_index}"
+        self.model.save_pretrained(staging)
+        self.tokenizer.save_pretrained(staging)
+        torch.save(
+            {"step": self.step_index, "optimizer": self.optimizer.state_dict(),
+             "scheduler": self.scheduler.state_dict(), "rng": torch.get_rng_state()},
+            staging / "trainer_state.pt",
+        )  # fmt: skip
+        old = self.out / ".checkpoint-old"
+        if final.exists():
+            final.rename(old)
+        staging.rename(final)
+        if old.exists():
+            import shutil
+
+            shutil.rmtree(old)
+        return final
+
+    def _lr_factor(self, step: int) -> float:
+        c = self.config
+        if step < c.warmup_steps:
+            return (step + 1) / c.warmup_steps
+        if c.schedule == "cosine":
+            progress = (step - c.warmup_steps) / max(1, c.steps - c.warmup_steps)
+            return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+        return 1.0
+
+
+# ------------------------------------------------------------------------------ tensor helpers
+def _pack(completions: list[Completion], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded ``prompt + completion`` ids and their attention mask."""
+    rows = [c.prompt_token_ids + c.token_ids for c in completions]
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.bool)
+    for k, row in enumerate(rows):
+        ids[k, : len(row)] = torch.tensor(row)
+        mask[k, : len(row)] = True
+    return ids, mask
+
+
+def _completion_positions(batch: dict[str, Any], rows: list[int], width: int) -> torch.Tensor:
+    """For targets ``ids[:, 1:]``: True where the target is a completion token."""
+    out = torch.zeros((len(rows), width), dtype=torch.bool)
+    for k, i in enumerate(rows):
+        comp = batch["completions"][i]
+        start = len(comp.prompt_token_ids) - 1
+        out[k, start : start + len(comp.token_ids)] = True
+    return out
+
+
+def _token_logprobs(
+    model: Any, ids: torch.Tensor, mask: torch.Tensor, temperature: float
+) -> torch.Tensor:
+    """``log π(ids[:, t+1] | ids[:, :t+1])`` at the sampling temperature, ``[N, T-1]``."""
+    logits = model(input_ids=ids, attention_mask=mask.long()).logits[:, :-1].float()
+    logprobs = torch.log_softmax(logits / (temperature or 1.0), dim=-1)
+    return logprobs.gather(-1, ids[:, 1:, None]).squeeze(-1)
+
+
+def _concat(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in parts[0]:
+        values = [p[key] for p in parts]
+        out[key] = (
+            torch.cat(values)
+            if isinstance(values[0], torch.Tensor)
+            else [item for value in values for item in value]
+        )
+    return out
