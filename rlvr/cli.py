@@ -69,6 +69,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     doctor.set_defaults(run=_doctor)
 
+    from rlvr.training.cli import add_arguments
+
+    train = commands.add_parser(
+        "train",
+        help="train a policy with RL on a verifiable task",
+        description="Train a policy on an environment; every TrainConfig field is an option.",
+    )
+    add_arguments(train)
+    train.set_defaults(run=_train)
+
     envs = commands.add_parser("envs", help="list the registered environments")
     envs.set_defaults(run=_envs)
     return parser
@@ -106,6 +116,42 @@ def _verify(args: argparse.Namespace) -> int:
                     json.dumps({**row, "verdict": verdict.to_dict()}, ensure_ascii=False) + "\n"
                 )
         print(f"wrote {len(verdicts)} verdicts to {args.output}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from rlvr.training import Trainer
+    from rlvr.training.cli import config_from_args
+    from rlvr.training.evaluate import greedy_accuracy
+
+    try:
+        config = config_from_args(args)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    trainer = Trainer(config)
+
+    def held_out() -> float:
+        return greedy_accuracy(
+            trainer.sampler, config.env, config.eval_n, config.max_new_tokens, **config.env_kwargs
+        )
+
+    before = held_out() if config.eval_n else None
+    with tqdm(total=config.steps, unit="step", desc="train") as bar:
+        while trainer.step_index < config.steps:
+            m = trainer.step()
+            bar.update(1)
+            bar.set_postfix(
+                reward=f"{m['reward_mean']:.2f}", acc=f"{m['accuracy']:.2f}", kl=f"{m['kl']:.3f}",
+                len=f"{m['response_len']:.0f}", tok_s=f"{m['tokens_per_s']:.0f}",
+            )  # fmt: skip
+    path = trainer.save()
+    print(f"checkpoint: {path}\nmetrics: {trainer.out / 'metrics.jsonl'}")
+    if before is not None:
+        after = held_out()
+        print(
+            f"held-out greedy accuracy ({config.eval_n} test rows of {config.env}): "
+            f"{before:.1%} -> {after:.1%}"
+        )
     return 0
 
 

@@ -163,11 +163,23 @@ def verifier():
     os.environ.pop("RLVR_TEST_SECRET", None)
 
 
-def _available_mb() -> float:
+def _held_mb() -> float:
+    """Memory that processes and tmpfs files hold: every process's RSS plus Shmem.
+
+    (MemAvailable is no good here: in this VM it drifts by ~100 MB after a big free.)
+    """
+    total_kb = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+        except OSError:
+            continue
     for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemAvailable:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no MemAvailable")
+        if line.startswith("Shmem:"):
+            total_kb += int(line.split()[1])
+    return total_kb / 1024
 
 
 def _hostile_processes() -> list[str]:
@@ -193,7 +205,7 @@ def _eventually(condition, message: str, within_s: float = 3.0) -> None:
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
 def test_hostile_program_scores_zero_and_host_is_unchanged(verifier: CodeVerifier, name: str):
-    memory_before = _available_mb()
+    memory_before = _held_mb()
     start = time.monotonic()
     verdict = verifier(HOSTILE[name], PWNED)
     elapsed = time.monotonic() - start
@@ -204,7 +216,7 @@ def test_hostile_program_scores_zero_and_host_is_unchanged(verifier: CodeVerifie
     assert not Path("/pwned").exists()
     assert RECEIVED == []
     _eventually(lambda: _hostile_processes() == [], "a hostile process survived")
-    _eventually(lambda: _available_mb() > memory_before - 300, "memory did not come back")
+    _eventually(lambda: _held_mb() < memory_before + 150, "memory did not come back")
     # The verifier still works after the attack.
     assert verifier("def solve():\n    return 'pwned'", PWNED).correct
 

@@ -103,3 +103,69 @@ def test_bad_config_names_the_field():
         TrainConfig(group_size=0)
     with pytest.raises(ValueError, match=r"config\.schedule"):
         TrainConfig(schedule="linear")
+
+
+# ------------------------------------------------------------------------------- rlvr train
+rlvr.register_task(
+    "test/DigitsList-v0",
+    source=[{"prompt": p, "reference": ""} for p in ("abc", "xyz", "cab", "zzz")],
+    verifier=_digits,
+)
+
+
+def test_train_command_end_to_end(tmp_path, capsys):
+    from rlvr.cli import main
+
+    model_dir = tmp_path / "model"
+    tiny_model().save_pretrained(model_dir)
+    tiny_tokenizer().save_pretrained(model_dir)
+    args = [
+        "train", "--model", str(model_dir), "--env", "test/DigitsList-v0", "--algo", "grpo",
+        "--algo-kwargs", '{"kl_coef": 0.0}', "--steps", "3", "--prompts-per-step", "2",
+        "--group-size", "4", "--max-new-tokens", "6", "--lr", "0.003", "--eval-n", "4",
+        "--out", str(tmp_path / "run"),
+    ]  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "held-out greedy accuracy (4 test rows of test/DigitsList-v0)" in out
+    assert (tmp_path / "run" / "checkpoint" / "config.json").is_file()
+    assert len((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()) == 3
+
+
+def test_train_help_documents_every_field(capsys):
+    from rlvr.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["train", "--help"])
+    assert stop.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "G: completions sampled per prompt. (default: 8)" in help_text
+    assert "--algo-kwargs JSON" in help_text
+
+
+def test_train_config_errors_are_clear(tmp_path, capsys):
+    from rlvr.cli import main
+
+    assert main(["train", "--group-size", "0"]) == 2
+    assert "config.group_size must be >= 1" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("steps: 3\nlearning_rate: 0.1\n")
+    assert main(["train", "--config", str(bad)]) == 2
+    assert "unknown config field(s) learning_rate" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--algo-kwargs", "not json"])
+
+
+def test_yaml_and_flags_combine(tmp_path):
+    import argparse
+
+    from rlvr.training.cli import add_arguments, config_from_args
+
+    path = tmp_path / "run.yaml"
+    path.write_text("algo: dapo\nsteps: 7\nalgo_kwargs: {clip_high: 0.3}\n")
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    config = config_from_args(parser.parse_args(["--config", str(path), "--steps", "9"]))
+    assert (config.algo, config.steps, config.algo_kwargs) == ("dapo", 9, {"clip_high": 0.3})

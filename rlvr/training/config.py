@@ -41,6 +41,8 @@ class TrainConfig:
     """Checkpoint every K steps (0: only at the end)."""
     log_samples_every: int = 10
     """Write a few completions with their verdicts to samples.jsonl every N steps."""
+    eval_n: int = 100
+    """Greedy held-out accuracy on this many test rows before and after training (0: skip)."""
 
     def __post_init__(self) -> None:
         positive = ("steps", "prompts_per_step", "group_size", "max_new_tokens", "micro_batch",
