@@ -278,6 +278,12 @@ CASES: list[tuple[str, str, bool]] = [
     ("5x - 7y + 11z + 4 = 0", "-5x + 7y - 11z - 4 = 0", True),
     ("5x - 7y + 11z + 4 = 0", "5x - 7y + 11z - 4 = 0", False),
     ("k = 2x", "2x", True),
+    ("7 - 4 = 3", "3", True),
+    ("7 - 4 = 2", "3", False),
+    ("12 + 7 = 19", "19", True),
+    ("3 \\cdot 4 = 12 = 12", "12", True),
+    ("2x + 1 = 7", "7", False),
+    ("7 = 7", "3", False),
     ("x = 2, y = 3", "y = 3, x = 2", True),
     ("x = 2, y = 3", "x = 3, y = 2", False),
     # --- matrices and vectors

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -211,8 +212,6 @@ class Trainer:
             final.rename(old)
         staging.rename(final)
         if old.exists():
-            import shutil
-
             shutil.rmtree(old)
         return final
 

@@ -284,15 +284,24 @@ def _is_name(node: Node) -> bool:
 
 
 def _assigned_value(rel: Relation) -> Node | None:
-    """``x = 3`` (or ``3 = x``) stands for ``3``."""
-    if rel.ops != ("=",):
+    """``x = 3`` (or ``3 = x``) stands for ``3``; so does worked arithmetic, ``7 - 4 = 3``.
+
+    Only a bare name or letter-free arithmetic may stand on the left: ``2x + 1 = 7`` is an
+    equation to solve, not the answer 7.
+    """
+    if not rel.ops or any(op != "=" for op in rel.ops):
         return None
-    left, right = rel.parts
-    if _is_name(left):
-        return right
-    if _is_name(right):
-        return left
+    if len(rel.parts) == 2 and _is_name(rel.parts[0]):
+        return rel.parts[1]
+    if len(rel.parts) == 2 and _is_name(rel.parts[1]):
+        return rel.parts[0]
+    if all(_is_arithmetic(part) for part in rel.parts[:-1]):
+        return rel.parts[-1]
     return None
+
+
+def _is_arithmetic(node: Node) -> bool:
+    return isinstance(node, Scalar) and not re.search(r"[A-Za-z]", node.text)
 
 
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
