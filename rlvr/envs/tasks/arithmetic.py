@@ -2,7 +2,8 @@
 
 The default training task: small enough that a 135M model starts above zero reward and visibly
 improves. ``gym.make("rlvr/Arithmetic-v0", digits=3, operators="+-*", terms=3)``. The ``test``
-split is a fixed set of 500 problems; the ``train`` generator never produces one of them.
+split is a fixed set of 500 problems (a third of all possible ones when that is fewer); the
+``train`` generator never produces one of them.
 """
 
 from __future__ import annotations
@@ -51,12 +52,15 @@ class ArithmeticSource(Loader):
             text = " ".join(f"{n} {op}" for n, op in zip(numbers, ops)) + f" {numbers[-1]}"
             return {"prompt": text, "reference": str(evaluate(numbers, ops))}
 
+        # At most a third of all possible problems is held out, so training keeps the rest.
+        space = (9 * 10 ** (digits - 1)) ** terms * len(set(operators)) ** (terms - 1)
+        size = min(TEST_SIZE, space // 3)
         rng = np.random.default_rng(TEST_SEED)
         unique: dict[str, Row] = {}
-        for _ in range(10 * TEST_SIZE):  # distinct problems, as many as the settings allow
+        for _ in range(10 * TEST_SIZE):
             row = make(rng)
             unique.setdefault(row["prompt"], row)
-            if len(unique) == TEST_SIZE:
+            if len(unique) == size:
                 break
         held_out = list(unique.values())
         if split == "test":
@@ -66,10 +70,9 @@ class ArithmeticSource(Loader):
         excluded = {row["prompt"] for row in held_out}
 
         def make_train(rng: np.random.Generator) -> Row:
-            for _ in range(100):  # tiny settings can have no problem left outside the test set
+            while True:  # at least two thirds of the problems are not held out
                 row = make(rng)
                 if row["prompt"] not in excluded:
-                    break
-            return row
+                    return row
 
         return make_train
