@@ -132,7 +132,11 @@ def _train(args: argparse.Namespace) -> int:
 
     def held_out() -> float:
         return greedy_accuracy(
-            trainer.sampler, config.env, config.eval_n, config.max_new_tokens, **config.env_kwargs
+            trainer.sampler,
+            config.env,
+            config.eval_n,
+            config.max_new_tokens,
+            **(config.env_kwargs or {}),
         )
 
     before = held_out() if config.eval_n else None

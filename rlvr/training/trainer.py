@@ -44,7 +44,7 @@ class Trainer:
         self.reference = copy.deepcopy(model).eval() if self.algo.needs_reference else None
         self.sampler = sampler or HFSampler(model, tokenizer, batch_size=config.prompts_per_step)
         # Reward-shaping wrappers (FormatReward, ...) apply: score/sample come from the outside.
-        self.env = env if env is not None else gym.make(config.env, **config.env_kwargs)
+        self.env = env if env is not None else gym.make(config.env, **(config.env_kwargs or {}))
         try:
             self.sample_tasks = self.env.get_wrapper_attr("sample")
             self.score = self.env.get_wrapper_attr("score")
