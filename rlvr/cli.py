@@ -130,7 +130,7 @@ def _train(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from None
     trainer = Trainer(config)
 
-    def held_out() -> float:
+    def held_out() -> tuple[float, int]:
         return greedy_accuracy(
             trainer.sampler,
             config.env,
@@ -151,10 +151,10 @@ def _train(args: argparse.Namespace) -> int:
     path = trainer.save()
     print(f"checkpoint: {path}\nmetrics: {trainer.out / 'metrics.jsonl'}")
     if before is not None:
-        after = held_out()
+        after, rows = held_out()
         print(
-            f"held-out greedy accuracy ({config.eval_n} test rows of {config.env}): "
-            f"{before:.1%} -> {after:.1%}"
+            f"held-out greedy accuracy ({rows} test rows of {config.env}): "
+            f"{before[0]:.1%} -> {after:.1%}"
         )
     return 0
 

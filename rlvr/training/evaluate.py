@@ -17,12 +17,13 @@ def greedy_accuracy(
     max_new_tokens: int = 96,
     split: str = "test",
     **env_kwargs: Any,
-) -> float:
-    """Fraction of the first ``n`` rows of ``split`` answered correctly, greedily."""
+) -> tuple[float, int]:
+    """``(accuracy, rows)``: greedy accuracy on the first ``n`` rows of ``split`` (or all of
+    them, when the split is smaller)."""
     env = gym.make(env_id, split=split, **env_kwargs).unwrapped
     tasks = list(islice(env.epoch(), n))  # type: ignore[attr-defined]
     params = SamplingParams(max_new_tokens=max_new_tokens, temperature=0.0)
     groups = sampler.generate([info["messages"] for _, info in tasks], 1, params)
     completions = [group[0].text for group in groups]
     _, infos = env.score(completions, [info["reference"] for _, info in tasks])  # type: ignore[attr-defined]
-    return sum(bool(i["verdict"].correct) for i in infos) / len(infos)
+    return sum(bool(i["verdict"].correct) for i in infos) / len(infos), len(infos)
