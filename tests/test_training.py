@@ -169,3 +169,7 @@ def test_yaml_and_flags_combine(tmp_path):
     add_arguments(parser)
     config = config_from_args(parser.parse_args(["--config", str(path), "--steps", "9"]))
     assert (config.algo, config.steps, config.algo_kwargs) == ("dapo", 9, {"clip_high": 0.3})
+    flags = parser.parse_args(["--env-kwargs", '{"digits": 2}', "--model", "m"])
+    assert config_from_args(flags).env_kwargs == {"digits": 2}
+    with pytest.raises(ValueError, match=r"config\.env_kwargs must be a mapping"):
+        TrainConfig(env_kwargs="digits=2")  # type: ignore[arg-type]

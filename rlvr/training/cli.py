@@ -79,16 +79,24 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def _parser_for(kind: Any) -> Any:
-    origin = typing.get_origin(kind)
-    if origin is dict or kind is dict:
+    base = _unwrap_optional(kind)
+    if base is dict or typing.get_origin(base) is dict:
         return _json_object
-    args = [a for a in typing.get_args(kind) if a is not type(None)]
-    base = args[0] if origin in (typing.Union, types.UnionType) and args else kind
     return {int: int, float: float, str: str, bool: _bool}.get(base, str)
 
 
 def _metavar(kind: Any) -> str:
-    return "JSON" if typing.get_origin(kind) is dict else "VALUE"
+    base = _unwrap_optional(kind)
+    return "JSON" if base is dict or typing.get_origin(base) is dict else "VALUE"
+
+
+def _unwrap_optional(kind: Any) -> Any:
+    """``X | None`` -> ``X``."""
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(kind) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return kind
 
 
 def _json_object(text: str) -> dict[str, Any]:

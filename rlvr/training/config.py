@@ -62,6 +62,9 @@ class TrainConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"config.{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("env_kwargs", "algo_kwargs"):
+            if not isinstance(getattr(self, name), dict):
+                raise ValueError(f"config.{name} must be a mapping, got {getattr(self, name)!r}")
         if self.lr <= 0:
             raise ValueError(f"config.lr must be > 0, got {self.lr}")
         if self.schedule not in ("constant", "cosine"):
