@@ -1,8 +1,8 @@
 """One dataclass of every training option, with defaults that train on a laptop CPU.
 
-The defaults are a first cut at a run that shows learning on a 2-core CPU: SmolLM2-135M-Instruct
-on one-digit addition and subtraction with GRPO. Measured (README): 25 steps, ~7 minutes of
-training, held-out greedy accuracy 57.4% -> 61.1%. They are still to be tuned.
+The defaults are a run that shows learning on a 2-core CPU: SmolLM2-135M-Instruct on two-digit
+addition with GRPO. Measured (README): 25 steps, about 9 minutes of training, held-out greedy
+accuracy 9% -> 61% on 100 test problems that training never sees.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DEFAULT_ENV = "rlvr/Arithmetic-v0"
-DEFAULT_ENV_KWARGS = {"digits": 1, "operators": "+-"}
+DEFAULT_ENV_KWARGS = {"digits": 2, "operators": "+"}
 
 
 @dataclass
@@ -20,7 +20,7 @@ class TrainConfig:
     """Registered environment id."""
     env_kwargs: dict[str, Any] | None = None
     """Options for ``gym.make``. None: the env's own defaults, except for the default env, which
-    gets ``DEFAULT_ENV_KWARGS`` (one-digit + and -, easy enough for a 135M model)."""
+    gets ``DEFAULT_ENV_KWARGS`` (two-digit addition: a 135M model starts low and learns it)."""
     algo: str = "grpo"
     """Registered algorithm name."""
     algo_kwargs: dict[str, Any] = field(default_factory=lambda: {"kl_coef": 0.0})
