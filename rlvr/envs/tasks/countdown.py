@@ -11,14 +11,16 @@ import ast
 import re
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sympy
 
 from rlvr.envs.registry import Loader, Row
 from rlvr.verifiers.base import Verdict
 from rlvr.verifiers.math.extract import find_boxed
+
+if TYPE_CHECKING:  # sympy is imported on first use: `import rlvr` should not pay for it
+    import sympy
 
 PROMPT = (
     "Using the numbers {numbers}, create an equation that equals {target}. You can use "
@@ -65,6 +67,8 @@ def _extract(completion: str) -> str | None:
 
 
 def _evaluate(node: ast.AST) -> tuple[sympy.Rational, list[int]]:
+    import sympy
+
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return sympy.Integer(node.value), [node.value]
     if isinstance(node, ast.BinOp) and isinstance(node.op, _OPS):
@@ -102,6 +106,8 @@ class CountdownSource(Loader):
             raise ValueError(f"rlvr/Countdown-v0 has splits 'train' and 'test', not {split!r}")
 
         def make(rng: np.random.Generator) -> Row:
+            import sympy
+
             local = np.random.default_rng(int(rng.integers(1 << 40)) + offset)
             while True:
                 numbers = [int(n) for n in local.integers(1, max_number, size=count)]
