@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     doctor.set_defaults(run=_doctor)
 
-    from rlvr.training.cli import add_arguments
+    from rlvr.training.cli import add_arguments, json_object
 
     train = commands.add_parser(
         "train",
@@ -78,6 +78,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_arguments(train)
     train.set_defaults(run=_train)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="greedy accuracy, pass@k and maj@k of a model on an environment's test split",
+        description=(
+            "Evaluate a model on the first --rows rows of an environment's test split: greedy "
+            "accuracy, then --n samples per prompt at --temperature for pass@k and maj@k."
+        ),
+    )
+    evaluate.add_argument("--model", help="hub id or local path (default: SmolLM2-135M-Instruct)")
+    evaluate.add_argument("--env", default="rlvr/Arithmetic-v0", help="(default: %(default)s)")
+    evaluate.add_argument("--env-kwargs", type=json_object, default=None, metavar="JSON",
+                          help="options for gym.make (default: as rlvr train)")  # fmt: skip
+    evaluate.add_argument("--rows", type=int, default=100, help="(default: %(default)s)")
+    evaluate.add_argument("--n", type=int, default=8, help="samples per prompt (default: 8)")
+    evaluate.add_argument("--k", default="1,8", help="comma-separated k values (default: 1,8)")
+    evaluate.add_argument("--temperature", type=float, default=1.0, help="(default: 1.0)")
+    evaluate.add_argument("--max-new-tokens", type=int, default=256, help="(default: 256)")
+    evaluate.add_argument("--sampler", default="auto", choices=("auto", "vllm", "hf"))
+    evaluate.add_argument("--split", default="test", help="(default: test)")
+    evaluate.add_argument("--output", "-o", type=Path, help="write the report as JSON")
+    evaluate.set_defaults(run=_eval)
+
+    plot = commands.add_parser("plot", help="draw a training run's curves as a PNG")
+    plot.add_argument("run_dir", type=Path, help="the --out directory of rlvr train")
+    plot.add_argument("--output", "-o", type=Path, help="(default: RUN_DIR/curves.png)")
+    plot.set_defaults(run=_plot)
 
     envs = commands.add_parser("envs", help="list the registered environments")
     envs.set_defaults(run=_envs)
@@ -162,6 +189,49 @@ def _train(args: argparse.Namespace) -> int:
             f"held-out greedy accuracy ({rows} test rows of {config.env}): "
             f"{before['before']:.1%} -> {after:.1%}"
         )
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from rlvr.rollout import make_sampler
+    from rlvr.training.config import DEFAULT_ENV, DEFAULT_ENV_KWARGS
+    from rlvr.training.evaluate import evaluate
+    from rlvr.training.models import load_model
+
+    try:
+        ks = [int(k) for k in args.k.split(",")]
+    except ValueError:
+        raise UsageError(f"--k takes comma-separated integers, got {args.k!r}") from None
+    env_kwargs = args.env_kwargs
+    if env_kwargs is None:
+        env_kwargs = dict(DEFAULT_ENV_KWARGS) if args.env == DEFAULT_ENV else {}
+    try:
+        model, tokenizer = load_model(args.model)
+        sampler = make_sampler(args.sampler, model, tokenizer)
+        report = evaluate(
+            sampler, args.env, rows=args.rows, n=args.n, ks=ks, temperature=args.temperature,
+            max_new_tokens=args.max_new_tokens, split=args.split, **env_kwargs,
+        )  # fmt: skip
+    except (ValueError, OSError, ImportError, RuntimeError) as err:
+        raise UsageError(str(err)) from None
+    print(f"{args.env} ({int(report['rows'])} {args.split} rows, n={args.n}, "
+          f"temperature={args.temperature}, max_new_tokens={args.max_new_tokens})")  # fmt: skip
+    for key, value in report.items():
+        if key not in ("rows", "n"):
+            print(f"  {key:<8} {value:.1%}")
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps({"env": args.env, "model": args.model, **report}))
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from rlvr.training.plot import plot_run
+
+    try:
+        print(f"wrote {plot_run(args.run_dir, args.output)}")
+    except (FileNotFoundError, ValueError, ImportError) as err:
+        raise UsageError(str(err)) from None
     return 0
 
 

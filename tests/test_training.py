@@ -85,17 +85,29 @@ def test_zero_variance_is_warned_loudly(tmp_path):
         Trainer(config, tiny_model(), tiny_tokenizer()).train()
 
 
-def test_micro_batches_accumulate_to_the_full_batch_gradient(tmp_path):
+@pytest.mark.parametrize("algo", ["grpo", "dapo"])  # sequence mean, and token mean
+def test_micro_batches_accumulate_to_the_full_batch_gradient(tmp_path, algo: str):
     grads = []
     for micro in (32, 5):
-        config = _config(tmp_path, "grpo", steps=1, micro_batch=micro, algo_kwargs={"kl_coef": 0.0})
-        trainer = Trainer(config, tiny_model(), tiny_tokenizer())
-        trainer.optimizer.step = lambda: None  # keep the gradients to compare them
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            trainer.step()
-        grads.append(torch.cat([p.grad.flatten() for p in trainer.model.parameters()]))
+        config = _config(tmp_path, algo, steps=1, micro_batch=micro, algo_kwargs={"kl_coef": 0.0})
+        grads.append(_first_step_gradient(config))
     assert torch.allclose(grads[0], grads[1], atol=1e-6)
+
+
+def _first_step_gradient(config: TrainConfig) -> torch.Tensor:
+    trainer = Trainer(config, tiny_model(), tiny_tokenizer())
+    trainer.optimizer.step = lambda: None  # keep the gradients to compare them
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        metrics = trainer.step()
+    assert metrics["logprob_mismatch"] < 1e-4  # HF sampler and learner: same model, same maths
+    return torch.cat([p.grad.flatten() for p in trainer.model.parameters()])
+
+
+def test_truncated_importance_sampling_is_neutral_when_sampler_and_learner_agree(tmp_path):
+    plain = _first_step_gradient(_config(tmp_path, "grpo", steps=1))
+    corrected = _first_step_gradient(_config(tmp_path, "grpo", steps=1, tis_cap=2.0))
+    assert torch.allclose(plain, corrected, atol=1e-5)
 
 
 def test_bad_config_names_the_field():
@@ -132,6 +144,10 @@ def test_train_command_end_to_end(tmp_path, capsys):
     assert "held-out greedy accuracy (4 test rows of test/DigitsList-v0)" in out
     assert (tmp_path / "run" / "checkpoint" / "config.json").is_file()
     assert len((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()) == 3
+    assert main(["plot", str(tmp_path / "run")]) == 0
+    png = (tmp_path / "run" / "curves.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
+    assert main(["plot", str(tmp_path / "nowhere")]) == 2
 
 
 def test_train_help_documents_every_field(capsys):
@@ -275,3 +291,51 @@ def test_sigkill_at_any_moment_then_resume(tmp_path):
     assert steps == list(range(1, 41))
     assert 2 <= killed_at[0] < killed_at[1] < 40, killed_at
     assert torch.load(out / "checkpoint" / "trainer_state.pt")["step"] == 40
+
+
+# ------------------------------------------------------------------------------------ eval
+def test_pass_at_k_and_majority_vote():
+    from rlvr.training.evaluate import majority_correct, pass_at_k
+
+    assert pass_at_k(8, 0, 1) == 0.0 and pass_at_k(8, 8, 8) == 1.0
+    assert pass_at_k(4, 1, 1) == pytest.approx(0.25)
+    assert pass_at_k(4, 1, 2) == pytest.approx(0.5)  # 1 - C(3,2)/C(4,2)
+    right, wrong = Verdict(1.0, True, "7", "ok"), Verdict(0.0, False, "8", "no")
+    blank = Verdict(0.0, False, None, "no-answer-found")
+    assert majority_correct([wrong, right, right, blank, blank])
+    assert not majority_correct([wrong, right])  # a tie goes to the first seen
+    assert not majority_correct([blank, blank])
+
+
+def test_eval_command_reports_greedy_pass_and_majority(tmp_path, capsys):
+    from rlvr.cli import main
+
+    model_dir = tmp_path / "model"
+    tiny_model().save_pretrained(model_dir)
+    tiny_tokenizer().save_pretrained(model_dir)
+    report = tmp_path / "eval.json"
+    args = [
+        "eval", "--model", str(model_dir), "--env", "test/DigitsList-v0", "--n", "4",
+        "--k", "1,4", "--max-new-tokens", "6", "--sampler", "hf", "-o", str(report),
+    ]  # fmt: skip
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "4 test rows, n=4" in out and "pass@4" in out and "maj@1" in out
+    figures = json.loads(report.read_text())
+    assert {"greedy", "pass@1", "pass@4", "maj@1", "maj@4"} <= set(figures)
+    assert figures["pass@1"] <= figures["pass@4"] <= 1.0
+    assert main([*args[:-2], "--k", "1,9"]) == 2
+    assert "every k must be in 1..n=4" in capsys.readouterr().err
+
+
+def test_tensorboard_scalars(tmp_path):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    config = _config(tmp_path, "grpo", steps=2, tensorboard=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        Trainer(config, tiny_model(), tiny_tokenizer()).train()
+    events = EventAccumulator(str(tmp_path / "grpo" / "tensorboard"))
+    events.Reload()
+    assert [e.step for e in events.Scalars("reward_mean")] == [1, 2]

@@ -83,7 +83,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 def _parser_for(kind: Any) -> Any:
     base = _unwrap_optional(kind)
     if base is dict or typing.get_origin(base) is dict:
-        return _json_object
+        return json_object
     return {int: int, float: float, str: str, bool: _bool}.get(base, str)
 
 
@@ -101,7 +101,7 @@ def _unwrap_optional(kind: Any) -> Any:
     return kind
 
 
-def _json_object(text: str) -> dict[str, Any]:
+def json_object(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as err:

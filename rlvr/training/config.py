@@ -60,6 +60,8 @@ class TrainConfig:
     Off by default; the mismatch itself is always logged (``logprob_mismatch``)."""
     log_samples_every: int = 10
     """Write a few completions with their verdicts to samples.jsonl every N steps."""
+    tensorboard: bool = False
+    """Also write the metrics as TensorBoard scalars to ``out/tensorboard`` (needs tensorboard)."""
     eval_n: int = 100
     """Greedy held-out accuracy on this many test rows before and after training (0: skip)."""
 

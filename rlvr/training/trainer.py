@@ -62,6 +62,7 @@ class Trainer:
         self.out.mkdir(parents=True, exist_ok=True)
         if config.resume:
             self._resume()
+        self.tensorboard = _tensorboard(self.out) if config.tensorboard else None
 
     def _resume(self) -> None:
         found = checkpoint.latest(self.out)
@@ -224,6 +225,10 @@ class Trainer:
     def _log(self, metrics: dict[str, float], batch: dict[str, Any]) -> None:
         with (self.out / "metrics.jsonl").open("a") as f:
             f.write(json.dumps(metrics) + "\n")
+        if self.tensorboard is not None:
+            for key, value in metrics.items():
+                self.tensorboard.add_scalar(key, value, self.step_index)
+            self.tensorboard.flush()
         every = self.config.log_samples_every
         if every and (self.step_index == 1 or self.step_index % every == 0):
             with (self.out / "samples.jsonl").open("a") as f:
@@ -254,6 +259,14 @@ class Trainer:
             progress = (step - c.warmup_steps) / max(1, c.steps - c.warmup_steps)
             return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
         return 1.0
+
+
+def _tensorboard(out: Path) -> Any:
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise ImportError("config.tensorboard needs the tensorboard package") from None
+    return SummaryWriter(str(out / "tensorboard"))
 
 
 # ------------------------------------------------------------------------------ tensor helpers
