@@ -45,6 +45,11 @@ def _config(tmp_path, algo: str, **overrides) -> TrainConfig:
         ("dr_grpo", {"norm_len": 6}, 0.3),
         ("dapo", {"overlong_penalty": None}, 0.3),
         ("rft", {"threshold": 0.3, "per_group": 8}, 0.15),
+        ("rloo", {}, 0.3),
+        ("reinforce", {}, 0.3),
+        ("ppo", {"reward_kl_coef": 0.01}, 0.25),  # with its value head
+        ("dpo", {}, 0.3),
+        ("plackett_luce", {}, 0.3),
     ],
 )
 def test_reward_rises(tmp_path, algo: str, overrides: dict, gain: float):
@@ -85,11 +90,11 @@ def test_zero_variance_is_warned_loudly(tmp_path):
         Trainer(config, tiny_model(), tiny_tokenizer()).train()
 
 
-@pytest.mark.parametrize("algo", ["grpo", "dapo"])  # sequence mean, and token mean
+@pytest.mark.parametrize("algo", ["grpo", "dapo", "plackett_luce"])  # seq-, token-, group-mean
 def test_micro_batches_accumulate_to_the_full_batch_gradient(tmp_path, algo: str):
     grads = []
     for micro in (32, 5):
-        config = _config(tmp_path, algo, steps=1, micro_batch=micro, algo_kwargs={"kl_coef": 0.0})
+        config = _config(tmp_path, algo, steps=1, micro_batch=micro, algo_kwargs={})
         grads.append(_first_step_gradient(config))
     assert torch.allclose(grads[0], grads[1], atol=1e-6)
 

@@ -35,7 +35,7 @@ def test_vllm_matches_hf_and_takes_new_weights_in_place():
     for comp in groups[1]:
         assert comp.prompt_token_ids == tok("xyz=")["input_ids"]
         ids, mask = _pack([comp], tok.pad_token_id)
-        learner = _token_logprobs(model, ids, mask, 0.7)[0, len(comp.prompt_token_ids) - 1 :]
+        learner = _token_logprobs(model, ids, mask, 0.7)[0][0, len(comp.prompt_token_ids) - 1 :]
         assert torch.allclose(learner, torch.tensor(comp.logprobs), atol=1e-4)
 
     hf = HFSampler(model, tok)

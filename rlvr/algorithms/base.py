@@ -42,6 +42,10 @@ class Algorithm:
 
     name = "algorithm"
     needs_reference = False
+    needs_values = False
+    """True: the trainer keeps a value head and passes per-token ``values``/``returns`` (PPO)."""
+    whole_groups = False
+    """True: ``loss`` compares samples within a group, so a micro-batch must hold whole groups."""
 
     def shape(self, rewards: Tensor, lengths: Tensor) -> Tensor:
         """Reward shaping that depends on the sample (DAPO's overlong penalty); default none."""

@@ -7,8 +7,8 @@ function (``advantages.gae``), and the loss is
     ℓ = agg_t[ -min(ρ_t A_t, clip(ρ_t, 1-ε, 1+ε) A_t) ] + c_V · agg_t[ ½ max((V_t - R_t)²,
           (clip(V_t, V_old,t - ε_V, V_old,t + ε_V) - R_t)²) ]
 
-The value head itself belongs to the trainer; pass ``values``, ``old_values`` and ``returns``
-(all ``[N, T]``) to ``loss``, with ``[N, T]`` advantages.
+The value head itself belongs to the trainer (``needs_values``); pass ``values``, ``old_values``
+and ``returns`` (all ``[N, T]``) to ``loss``, with ``[N, T]`` advantages.
 """
 
 from __future__ import annotations
@@ -28,6 +28,14 @@ class PPO(PolicyGradient):
     value_clip: float = 0.2
     gamma: float = 1.0
     lam: float = 0.95
+    reward_kl_coef: float = 0.0
+    """β of the per-token KL penalty in the rewards (``kl_penalized_rewards``)."""
+
+    needs_values = True
+
+    @property
+    def needs_reference(self) -> bool:  # type: ignore[override]
+        return self.kl_coef != 0 or self.reward_kl_coef != 0
 
     def advantages(self, rewards: Tensor, group_ids: Tensor) -> Tensor:
         raise TypeError(

@@ -42,6 +42,7 @@ class Ranking(Algorithm):
     """True: DPO over all ordered pairs; False: Plackett-Luce over each group."""
 
     needs_reference = True  # type: ignore[assignment]
+    whole_groups = True  # type: ignore[assignment]
 
     def advantages(self, rewards: Tensor, group_ids: Tensor) -> Tensor:
         return rewards.float()

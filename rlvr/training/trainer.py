@@ -18,6 +18,8 @@ import gymnasium as gym
 import torch
 
 from rlvr.algorithms import get_algorithm
+from rlvr.algorithms.advantages import gae
+from rlvr.algorithms.losses import kl_penalized_rewards
 from rlvr.rollout import Completion, Sampler, SamplingParams, make_sampler
 from rlvr.training import checkpoint
 from rlvr.training.config import TrainConfig
@@ -53,8 +55,15 @@ class Trainer:
         except AttributeError:
             raise TypeError(f"{config.env} is not an rlvr environment (no sample/score)") from None
         self.env.reset(seed=config.seed)
+        # PPO's critic: a linear value head on the policy's last hidden state.
+        self.value_head = (
+            torch.nn.Linear(model.config.hidden_size, 1) if self.algo.needs_values else None
+        )
+        parameters = list(model.parameters())
+        if self.value_head is not None:
+            parameters += list(self.value_head.parameters())
         self.optimizer = torch.optim.AdamW(
-            model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+            parameters, lr=config.lr, weight_decay=config.weight_decay
         )
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.step_index = 0
@@ -79,6 +88,8 @@ class Trainer:
         torch.set_rng_state(state["rng"])
         self.env.unwrapped.np_random.bit_generator.state = state["env_rng"]  # data position
         self.step_index = state["step"]
+        if self.value_head is not None:
+            self.value_head.load_state_dict(state["value_head"])
         for log in ("metrics.jsonl", "samples.jsonl"):  # steps after the checkpoint are redone
             checkpoint.truncate_log(self.out / log, self.step_index)
 
@@ -145,11 +156,13 @@ class Trainer:
         truncated = torch.tensor([comp.finish_reason == "length" for comp in completions])
         raw = torch.as_tensor(rewards, dtype=torch.float32)
         shaped = self.algo.shape(raw, lengths)
+        # PPO's advantages are per token, from its critic, at update time (``_gae``)
+        advantages = shaped if self.algo.needs_values else self.algo.advantages(shaped, group_ids)
         keep = self.algo.select(shaped, group_ids, lengths, truncated) & (lengths > 0)
         return {
             "completions": completions, "rewards": raw, "shaped": shaped, "group_ids": group_ids,
             "lengths": lengths, "truncated": truncated, "keep": keep,
-            "advantages": self.algo.advantages(shaped, group_ids),
+            "advantages": advantages,
             "correct": torch.tensor([bool(i["verdict"].correct) for i in infos]),
             "verdicts": [i["verdict"] for i in infos],
         }  # fmt: skip
@@ -166,37 +179,60 @@ class Trainer:
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
         totals: dict[str, float] = {}
-        for start in range(0, len(index), c.micro_batch):
-            rows = index[start : start + c.micro_batch]
+        for rows in _micro_batches(index, batch["group_ids"], c.micro_batch, self.algo):
             share = float(sizes[rows].sum()) / total
             ids, mask = _pack([batch["completions"][i] for i in rows], self.tokenizer.pad_token_id)
-            logprobs = _token_logprobs(self.model, ids, mask, c.temperature)
+            logprobs, hidden = _token_logprobs(self.model, ids, mask, c.temperature)
             ref = None
             if self.reference is not None:
                 with torch.no_grad():
-                    ref = _token_logprobs(self.reference, ids, mask, c.temperature)
+                    ref = _token_logprobs(self.reference, ids, mask, c.temperature)[0]
             completion_mask = mask[:, 1:] & _completion_positions(batch, rows, ids.shape[1] - 1)
             sampled = _sampler_logprobs(batch, rows, completion_mask)
             gap = (logprobs.detach() - sampled)[completion_mask]
-            advantages = batch["advantages"][rows]
+            advantages, extra = batch["advantages"][rows], dict[str, torch.Tensor]()
+            if self.value_head is not None:  # PPO: per-token advantages from GAE on the critic
+                advantages, extra = self._gae(batch["shaped"][rows], logprobs, ref, hidden,
+                                              completion_mask)  # fmt: skip
             if c.tis_cap is not None:  # per-token weight min(π_learner / π_sampler, C)
                 weight = torch.exp(logprobs.detach() - sampled).clamp(max=c.tis_cap)
-                advantages = advantages[:, None] * torch.where(completion_mask, weight, 0.0)
+                weight = torch.where(completion_mask, weight, 0.0)
+                advantages = (advantages if advantages.dim() == 2 else advantages[:, None]) * weight
             loss, stats = self.algo.loss(
                 logprobs, logprobs.detach(), advantages, completion_mask, ref,
-                group_ids=batch["group_ids"][rows],
+                group_ids=batch["group_ids"][rows], **extra,
             )  # fmt: skip
             (loss * share).backward()
             stats = {"loss": loss.item(), **stats, "logprob_mismatch": gap.abs().mean().item()}
             for key, value in stats.items():
                 totals[key] = totals.get(key, 0.0) + value * share
         totals["grad_norm"] = float(
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.max_grad_norm)
+            torch.nn.utils.clip_grad_norm_(
+                self.optimizer.param_groups[0]["params"], c.max_grad_norm
+            )
         )
         self.optimizer.step()
         self.scheduler.step()
         self.model.eval()
         return totals
+
+    def _gae(
+        self, rewards: torch.Tensor, logprobs: torch.Tensor, ref: torch.Tensor | None,
+        hidden: torch.Tensor, mask: torch.Tensor,
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:  # fmt: skip
+        """Per-token rewards (with the KL penalty), GAE advantages and returns, and the values.
+
+        On-policy with one update per batch, the critic's values before the update are this
+        forward's values, detached: GAE is per sequence, so a micro-batch holds all it needs."""
+        algo: Any = self.algo
+        assert self.value_head is not None
+        values = self.value_head(hidden[:, :-1].float()).squeeze(-1)  # V(state before token t+1)
+        old_logprobs = logprobs.detach()
+        token_rewards = kl_penalized_rewards(
+            rewards, old_logprobs, old_logprobs if ref is None else ref, mask, algo.reward_kl_coef
+        )
+        advantages, returns = gae(token_rewards, values.detach(), mask, algo.gamma, algo.lam)
+        return advantages, {"values": values, "old_values": values.detach(), "returns": returns}
 
     # ---------------------------------------------------------------------------- logging
     def _metrics(self, batch: dict[str, Any], stats: dict[str, float]) -> dict[str, float]:
@@ -246,6 +282,7 @@ class Trainer:
                 "step": self.step_index, "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(), "rng": torch.get_rng_state(),
                 "env_rng": self.env.unwrapped.np_random.bit_generator.state,
+                "value_head": None if self.value_head is None else self.value_head.state_dict(),
             }  # fmt: skip
             torch.save(state, staging / checkpoint.STATE_FILE)
 
@@ -303,11 +340,29 @@ def _sampler_logprobs(batch: dict[str, Any], rows: list[int], where: torch.Tenso
 
 def _token_logprobs(
     model: Any, ids: torch.Tensor, mask: torch.Tensor, temperature: float
-) -> torch.Tensor:
-    """``log π(ids[:, t+1] | ids[:, :t+1])`` at the sampling temperature, ``[N, T-1]``."""
-    logits = model(input_ids=ids, attention_mask=mask.long()).logits[:, :-1].float()
-    logprobs = torch.log_softmax(logits / (temperature or 1.0), dim=-1)
-    return logprobs.gather(-1, ids[:, 1:, None]).squeeze(-1)
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``log π(ids[:, t+1] | ids[:, :t+1])`` at the sampling temperature, ``[N, T-1]``, and the
+    last hidden states ``[N, T, H]`` (for a value head)."""
+    output = model(input_ids=ids, attention_mask=mask.long(), output_hidden_states=True)
+    logprobs = torch.log_softmax(output.logits[:, :-1].float() / (temperature or 1.0), dim=-1)
+    return logprobs.gather(-1, ids[:, 1:, None]).squeeze(-1), output.hidden_states[-1]
+
+
+def _micro_batches(
+    index: list[int], group_ids: torch.Tensor, size: int, algo: Any
+) -> list[list[int]]:
+    """Rows in chunks of ``size``; for algorithms that compare within groups, chunks of whole
+    groups (as many as fit in ``size``, at least one)."""
+    if not algo.whole_groups:
+        return [index[k : k + size] for k in range(0, len(index), size)]
+    chunks: list[list[int]] = []
+    for g in dict.fromkeys(group_ids[index].tolist()):
+        group = [i for i in index if group_ids[i] == g]
+        if chunks and len(chunks[-1]) + len(group) <= size:
+            chunks[-1] += group
+        else:
+            chunks.append(group)
+    return chunks
 
 
 def _concat(parts: list[dict[str, Any]]) -> dict[str, Any]:
