@@ -62,3 +62,18 @@ def test_training_steps_on_vllm_keep_sampler_and_learner_in_step(tmp_path):
     pushed = trainer.sampler.generate(["abc"], 1, GREEDY)[0][0].text
     learner = HFSampler(trainer.model, trainer.tokenizer).generate(["abc"], 1, GREEDY)[0][0].text
     assert pushed == learner != start
+
+
+def test_lora_pushes_merged_weights_to_vllm(tmp_path):
+    pytest.importorskip("peft")
+    config = _config(tmp_path, "grpo", steps=3, sampler="vllm", lora_rank=8, lr=1e-2,
+                     algo_kwargs={"kl_coef": 0.0})  # fmt: skip
+    trainer = Trainer(config, tiny_model(hidden=128, init_range=0.3), tiny_tokenizer())
+    start = trainer.sampler.generate(["abc"], 1, GREEDY)[0][0].text
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        history = trainer.train()
+    assert all(h["logprob_mismatch"] < 1e-3 for h in history), history
+    pushed = trainer.sampler.generate(["abc"], 1, GREEDY)[0][0].text
+    learner = HFSampler(trainer.model, trainer.tokenizer).generate(["abc"], 1, GREEDY)[0][0].text
+    assert pushed == learner != start

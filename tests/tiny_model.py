@@ -25,7 +25,9 @@ def tiny_tokenizer() -> PreTrainedTokenizerFast:
     return tok
 
 
-def tiny_model(seed: int = 0, layers: int = 2, hidden: int = 32) -> LlamaForCausalLM:
+def tiny_model(
+    seed: int = 0, layers: int = 2, hidden: int = 32, init_range: float = 0.02
+) -> LlamaForCausalLM:
     torch.manual_seed(seed)
     config = LlamaConfig(
         vocab_size=len(CHARS) + 3,
@@ -39,6 +41,7 @@ def tiny_model(seed: int = 0, layers: int = 2, hidden: int = 32) -> LlamaForCaus
         pad_token_id=0,
         bos_token_id=None,
         tie_word_embeddings=True,
+        initializer_range=init_range,
     )
     model = LlamaForCausalLM(config)
     model.generation_config.eos_token_id = 1

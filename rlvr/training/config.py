@@ -37,6 +37,11 @@ class TrainConfig:
     max_new_tokens: int = 48
     temperature: float = 0.7
     """Sampling temperature; at 1.0 the 135M default model rambles and almost never answers."""
+    lora_rank: int = 0
+    """Train LoRA adapters of this rank on every linear layer (peft) instead of all weights; 0
+    trains all weights. The frozen base doubles as the KL reference."""
+    lora_alpha: int | None = None
+    """LoRA scale numerator (default: 2 × rank)."""
     lr: float = 2e-5
     weight_decay: float = 0.0
     warmup_steps: int = 0
@@ -78,6 +83,8 @@ class TrainConfig:
                 raise ValueError(f"config.{name} must be a mapping, got {getattr(self, name)!r}")
         if self.sampler not in ("auto", "vllm", "hf"):
             raise ValueError(f"config.sampler must be auto, vllm or hf, got {self.sampler!r}")
+        if self.lora_rank < 0:
+            raise ValueError(f"config.lora_rank must be >= 0, got {self.lora_rank}")
         if self.tis_cap is not None and self.tis_cap <= 0:
             raise ValueError(f"config.tis_cap must be > 0, got {self.tis_cap}")
         if self.lr <= 0:

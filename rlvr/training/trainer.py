@@ -21,7 +21,7 @@ from rlvr.algorithms import get_algorithm
 from rlvr.algorithms.advantages import gae
 from rlvr.algorithms.losses import kl_penalized_rewards
 from rlvr.rollout import Completion, Sampler, SamplingParams, make_sampler
-from rlvr.training import checkpoint
+from rlvr.training import checkpoint, lora
 from rlvr.training.config import TrainConfig
 
 
@@ -40,13 +40,21 @@ class Trainer:
             from rlvr.training.models import load_model
 
             model, tokenizer = load_model(config.model)
-        self.model, self.tokenizer = model, tokenizer
+        self.tokenizer = tokenizer
         self.algo = get_algorithm(config.algo, **config.algo_kwargs)
-        # The reference policy exists only when the algorithm has a KL term.
-        self.reference = copy.deepcopy(model).eval() if self.algo.needs_reference else None
+        # The sampler starts from the plain weights (vLLM loads them from a saved copy).
         self.sampler = sampler or make_sampler(
             config.sampler, model, tokenizer, batch_size=config.prompts_per_step, seed=config.seed
         )
+        # An HF sampler on the learner's own model needs no weight pushes.
+        self.shares_model = getattr(self.sampler, "model", None) is model
+        self.model = (
+            lora.wrap(model, config.lora_rank, config.lora_alpha) if config.lora_rank else model
+        )
+        # The reference policy exists only when the algorithm has a KL term; with LoRA it is
+        # the frozen base (adapters disabled), so there is no copy.
+        needs_copy = self.algo.needs_reference and not config.lora_rank
+        self.reference = copy.deepcopy(model).eval() if needs_copy else None
         # Reward-shaping wrappers (FormatReward, ...) apply: score/sample come from the outside.
         self.env = env if env is not None else gym.make(config.env, **(config.env_kwargs or {}))
         try:
@@ -59,7 +67,7 @@ class Trainer:
         self.value_head = (
             torch.nn.Linear(model.config.hidden_size, 1) if self.algo.needs_values else None
         )
-        parameters = list(model.parameters())
+        parameters = [p for p in self.model.parameters() if p.requires_grad]
         if self.value_head is not None:
             parameters += list(self.value_head.parameters())
         self.optimizer = torch.optim.AdamW(
@@ -79,9 +87,12 @@ class Trainer:
             raise FileNotFoundError(
                 f"nothing to resume: {self.out} has no checkpoint (config.resume=True)"
             )
-        weights = type(self.model).from_pretrained(found, dtype=self.model.dtype).state_dict()
-        self.model.load_state_dict(weights)
-        self.sampler.load_weights(self.model.state_dict())
+        if self.config.lora_rank:
+            lora.load_adapter(self.model, found)
+        else:
+            weights = type(self.model).from_pretrained(found, dtype=self.model.dtype).state_dict()
+            self.model.load_state_dict(weights)
+        self.push_weights()
         state = checkpoint.load_state(found)
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
@@ -106,7 +117,7 @@ class Trainer:
         batch, draws, seconds = self._collect()  # sample + verify + select
         t1 = time.perf_counter()
         stats = self._update(batch) if batch["keep"].any() else {}  # policy update
-        self.sampler.load_weights(self.model.state_dict())  # push weights
+        self.push_weights()
         self.step_index += 1
         metrics = {
             "step": self.step_index, **self._metrics(batch, stats), "draws": draws,
@@ -118,6 +129,12 @@ class Trainer:
         if c.save_every and self.step_index % c.save_every == 0:
             self.save()
         return metrics
+
+    def push_weights(self) -> None:
+        """Give the sampler the learner's current weights (merged, with LoRA)."""
+        if not self.shares_model:
+            weights = lora.merged_weights(self.model) if self.config.lora_rank else None
+            self.sampler.load_weights(weights or self.model.state_dict())
 
     # ------------------------------------------------------------------------------ stages
     def _collect(self) -> tuple[dict[str, Any], int, dict[str, float]]:
@@ -183,10 +200,7 @@ class Trainer:
             share = float(sizes[rows].sum()) / total
             ids, mask = _pack([batch["completions"][i] for i in rows], self.tokenizer.pad_token_id)
             logprobs, hidden = _token_logprobs(self.model, ids, mask, c.temperature)
-            ref = None
-            if self.reference is not None:
-                with torch.no_grad():
-                    ref = _token_logprobs(self.reference, ids, mask, c.temperature)[0]
+            ref = self._reference_logprobs(ids, mask)
             completion_mask = mask[:, 1:] & _completion_positions(batch, rows, ids.shape[1] - 1)
             sampled = _sampler_logprobs(batch, rows, completion_mask)
             gap = (logprobs.detach() - sampled)[completion_mask]
@@ -215,6 +229,15 @@ class Trainer:
         self.scheduler.step()
         self.model.eval()
         return totals
+
+    @torch.no_grad()
+    def _reference_logprobs(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
+        if not self.algo.needs_reference:
+            return None
+        if self.reference is not None:
+            return _token_logprobs(self.reference, ids, mask, self.config.temperature)[0]
+        with self.model.disable_adapter():  # LoRA: the frozen base is the reference
+            return _token_logprobs(self.model, ids, mask, self.config.temperature)[0]
 
     def _gae(
         self, rewards: torch.Tensor, logprobs: torch.Tensor, ref: torch.Tensor | None,
