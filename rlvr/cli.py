@@ -149,7 +149,6 @@ def _verify(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from rlvr.training import Trainer
     from rlvr.training.cli import config_from_args
-    from rlvr.training.evaluate import greedy_accuracy
 
     try:
         config = config_from_args(args)
@@ -157,20 +156,11 @@ def _train(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError, KeyError) as err:
         raise UsageError(str(err).strip('"')) from None
 
-    def held_out() -> tuple[float, int]:
-        return greedy_accuracy(
-            trainer.sampler,
-            config.env,
-            config.eval_n,
-            config.max_new_tokens,
-            **(config.env_kwargs or {}),
-        )
-
     # The "before" figure survives a resume: it is the starting model's, not the checkpoint's.
     record = trainer.out / "eval.json"
     before = json.loads(record.read_text()) if config.resume and record.is_file() else None
     if before is None and config.eval_n:
-        before = dict(zip(("before", "rows"), held_out()))
+        before = dict(zip(("before", "rows"), trainer.held_out()))
         record.write_text(json.dumps(before))
     with tqdm(total=config.steps, initial=trainer.step_index, unit="step", desc="train") as bar:
         while trainer.step_index < config.steps:
@@ -183,7 +173,7 @@ def _train(args: argparse.Namespace) -> int:
     path = trainer.save()
     print(f"checkpoint: {path}\nmetrics: {trainer.out / 'metrics.jsonl'}")
     if before is not None:
-        after, rows = held_out()
+        after, rows = trainer.held_out()
         record.write_text(json.dumps({**before, "after": after}))
         print(
             f"held-out greedy accuracy ({rows} test rows of {config.env}): "

@@ -140,7 +140,7 @@ def test_train_command_end_to_end(tmp_path, capsys):
         "train", "--model", str(model_dir), "--env", "test/DigitsList-v0", "--algo", "grpo",
         "--algo-kwargs", '{"kl_coef": 0.0}', "--steps", "3", "--prompts-per-step", "2",
         "--group-size", "4", "--max-new-tokens", "6", "--lr", "0.003", "--eval-n", "4",
-        "--sampler", "hf", "--out", str(tmp_path / "run"),
+        "--eval-every", "2", "--sampler", "hf", "--out", str(tmp_path / "run"),
     ]  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -148,7 +148,8 @@ def test_train_command_end_to_end(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "held-out greedy accuracy (4 test rows of test/DigitsList-v0)" in out
     assert (tmp_path / "run" / "checkpoint" / "config.json").is_file()
-    assert len((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()) == 3
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
+    assert [("eval_accuracy" in row) for row in rows] == [False, True, False]
     assert main(["plot", str(tmp_path / "run")]) == 0
     png = (tmp_path / "run" / "curves.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000

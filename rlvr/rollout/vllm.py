@@ -10,6 +10,7 @@ runs it; its defaults are tuned for servers, so unless they are set already this
 fp32 (bf16 is slower on CPUs without bf16 units, and its log-probs drift far from the learner's),
 eager mode (no torch.compile warm-up of minutes at every start), all cores
 (``VLLM_CPU_NUM_OF_RESERVED_CPU=0``) and a 1 GiB KV cache (``VLLM_CPU_KVCACHE_SPACE``).
+vLLM's own logging is cut to errors unless ``VLLM_LOGGING_LEVEL`` is set.
 
 On a GPU, ``sleep=True`` frees the engine's memory while the learner updates: after sampling it
 sleeps at level 2 (weights and KV cache dropped), and the next weight push wakes it.
@@ -51,6 +52,8 @@ def vllm_available() -> str | None:
 
 def _import_vllm() -> Any:
     os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+    # vLLM logs at INFO (and warns on every CPU generate call), which buries the progress bar.
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
     import torch
 
     if not torch.cuda.is_available():

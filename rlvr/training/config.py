@@ -67,6 +67,8 @@ class TrainConfig:
     """Write a few completions with their verdicts to samples.jsonl every N steps."""
     tensorboard: bool = False
     """Also write the metrics as TensorBoard scalars to ``out/tensorboard`` (needs tensorboard)."""
+    eval_every: int = 0
+    """Also log held-out greedy accuracy (``eval_accuracy``) every K steps (0: never)."""
     eval_n: int = 100
     """Greedy held-out accuracy on this many test rows before and after training (0: skip)."""
 

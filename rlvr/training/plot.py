@@ -7,6 +7,7 @@ from pathlib import Path
 
 PANELS = (
     ("reward", ("reward_mean", "accuracy")),
+    ("held-out greedy accuracy", ("eval_accuracy",)),
     ("loss", ("loss",)),
     ("KL to reference", ("kl",)),
     ("entropy", ("entropy",)),
@@ -34,16 +35,17 @@ def plot_run(run_dir: Path, output: Path | None = None) -> Path:
     rows = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     if not rows:
         raise ValueError(f"{log} is empty: the run has not finished a step yet")
-    panels = [(title, [k for k in keys if k in rows[0]]) for title, keys in PANELS]
+    seen = {key for row in rows for key in row}
+    panels = [(title, [k for k in keys if k in seen]) for title, keys in PANELS]
     panels = [(title, keys) for title, keys in panels if keys]
     cols = 3
     fig, axes = plt.subplots(
         -(-len(panels) // cols), cols, figsize=(4.2 * cols, 2.8 * -(-len(panels) // cols))
     )
-    steps = [r["step"] for r in rows]
     for ax, (title, keys) in zip(axes.flat, panels):
         for key in keys:
-            ax.plot(steps, [r.get(key, float("nan")) for r in rows], label=key)
+            points = [(r["step"], r[key]) for r in rows if key in r]
+            ax.plot(*zip(*points), label=key, marker="o" if len(points) < len(rows) else None)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("step", fontsize=8)
         ax.tick_params(labelsize=8)

@@ -23,6 +23,7 @@ from rlvr.algorithms.losses import kl_penalized_rewards
 from rlvr.rollout import Completion, Sampler, SamplingParams, make_sampler
 from rlvr.training import checkpoint, lora
 from rlvr.training.config import TrainConfig
+from rlvr.training.evaluate import greedy_accuracy
 
 
 class Trainer:
@@ -125,10 +126,19 @@ class Trainer:
             "update_s": time.perf_counter() - t1, "seconds": time.perf_counter() - t0,
         }  # fmt: skip
         metrics["tokens_per_s"] = metrics["response_tokens"] / max(seconds["sample"], 1e-9)
+        if c.eval_every and self.step_index % c.eval_every == 0:
+            metrics["eval_accuracy"] = self.held_out()[0]
         self._log(metrics, batch)
         if c.save_every and self.step_index % c.save_every == 0:
             self.save()
         return metrics
+
+    def held_out(self) -> tuple[float, int]:
+        """Greedy accuracy on the first ``eval_n`` rows of the task's test split, and the rows."""
+        c = self.config
+        return greedy_accuracy(
+            self.sampler, c.env, c.eval_n, c.max_new_tokens, **(c.env_kwargs or {})
+        )
 
     def push_weights(self) -> None:
         """Give the sampler the learner's current weights (merged, with LoRA)."""
