@@ -76,17 +76,10 @@ def rlvr_judge() -> Callable[[str, str], bool]:
 
 
 def math_verify_judge() -> Callable[[str, str], bool]:
-    from math_verify import parse, verify
+    from rlvr.bench import resolve_verifier
 
-    def judge(completion: str, reference: str) -> bool:
-        # math-verify reads LaTeX only inside math delimiters: bare references are wrapped in
-        # $...$, and a completion it finds nothing in gets a second try wrapped the same way.
-        bare = "\\boxed" not in reference and "####" not in reference
-        gold = parse(f"${reference}$" if bare else reference)
-        pred = parse(completion) or parse(f"${completion}$")
-        return bool(verify(gold, pred))
-
-    return judge
+    check = resolve_verifier("math-verify")  # the same adapter `rlvr bench --compare` uses
+    return lambda completion, reference: check(completion, reference).correct
 
 
 def run(

@@ -101,6 +101,36 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--output", "-o", type=Path, help="write the report as JSON")
     evaluate.set_defaults(run=_eval)
 
+    bench = commands.add_parser("bench", help="measure a verifier, a sampler or a training step")
+    kinds = bench.add_subparsers(dest="bench", required=True, metavar="WHAT")
+    verifier = kinds.add_parser(
+        "verifier",
+        help="accuracy, errors, latency and throughput of a verifier on labelled cases",
+        description=(
+            "Score a verifier on JSONL cases with completion, reference and expected (true or "
+            "false); source/tag columns split the report."
+        ),
+    )
+    verifier.add_argument("--cases", type=Path, required=True, help="JSONL of labelled cases")
+    verifier.add_argument(
+        "--verifier", default="math", help="registered name, math-verify, or module:function"
+    )
+    verifier.add_argument("--compare", help="a second verifier, run on the same cases")
+    verifier.add_argument("--output", "-o", type=Path, default=Path("bench"),
+                          help="writes OUTPUT.json and OUTPUT.md (default: bench)")  # fmt: skip
+    verifier.set_defaults(run=_bench_verifier)
+    for name, helptext in (("sampler", "generated tokens/s of a sampler"),
+                           ("step", "seconds per training step, by phase")):  # fmt: skip
+        sub = kinds.add_parser(name, help=helptext)
+        sub.add_argument("--model", help="hub id or local path (default: SmolLM2-135M-Instruct)")
+        sub.add_argument("--sampler", default="auto", choices=("auto", "vllm", "hf"))
+        sub.add_argument("--prompts", type=int, default=8, help="(default: 8)")
+        sub.add_argument("--n", type=int, default=8, help="samples per prompt (default: 8)")
+        sub.add_argument("--max-new-tokens", type=int, default=64, help="(default: 64)")
+        sub.add_argument("--repeats", type=int, default=3, help="timed runs (default: 3)")
+        sub.set_defaults(run=_bench_sampler if name == "sampler" else _bench_step)
+    kinds.choices["step"].add_argument("--algo", default="grpo", help="(default: grpo)")
+
     plot = commands.add_parser("plot", help="draw a training run's curves as a PNG")
     plot.add_argument("run_dir", type=Path, help="the --out directory of rlvr train")
     plot.add_argument("--output", "-o", type=Path, help="(default: RUN_DIR/curves.png)")
@@ -212,6 +242,57 @@ def _eval(args: argparse.Namespace) -> int:
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(json.dumps({"env": args.env, "model": args.model, **report}))
+    return 0
+
+
+def _bench_verifier(args: argparse.Namespace) -> int:
+    from rlvr import bench
+
+    try:
+        cases = bench.load_cases(args.cases)
+        verifiers = {args.verifier: bench.resolve_verifier(args.verifier)}
+        if args.compare:
+            verifiers[args.compare] = bench.resolve_verifier(args.compare)
+    except (FileNotFoundError, ValueError, KeyError) as err:
+        raise UsageError(str(err).strip('"')) from None
+    reports = {}
+    for name, verifier in verifiers.items():
+        outcomes = bench.run(verifier, tqdm(cases, desc=name, unit="case", file=sys.stderr))
+        reports[name] = bench.summarize(outcomes)
+    table = bench.markdown(reports)
+    print(table, end="")
+    if args.compare:
+        ours, theirs = (reports[name]["all"] for name in verifiers)
+        print(f"throughput ratio {args.verifier} / {args.compare}: "
+              f"{ours['cases_per_s'] / theirs['cases_per_s']:.2f}x")  # fmt: skip
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.with_suffix(".json").write_text(json.dumps(reports, indent=1))
+    args.output.with_suffix(".md").write_text(table)
+    print(f"wrote {args.output.with_suffix('.json')} and {args.output.with_suffix('.md')}")
+    return 0
+
+
+def _bench_sampler(args: argparse.Namespace) -> int:
+    from rlvr.bench import time_sampler
+
+    try:
+        figures = time_sampler(args.model, args.sampler, args.prompts, args.n,
+                               args.max_new_tokens, args.repeats)  # fmt: skip
+    except (ValueError, OSError, ImportError, RuntimeError) as err:
+        raise UsageError(str(err)) from None
+    print(json.dumps(figures, indent=1))
+    return 0
+
+
+def _bench_step(args: argparse.Namespace) -> int:
+    from rlvr.bench import time_step
+
+    try:
+        figures = time_step(args.model, args.sampler, args.algo, args.prompts, args.n,
+                            args.max_new_tokens, args.repeats)  # fmt: skip
+    except (ValueError, OSError, ImportError, RuntimeError, KeyError) as err:
+        raise UsageError(str(err).strip('"')) from None
+    print(json.dumps(figures, indent=1))
     return 0
 
 
