@@ -5,7 +5,7 @@ temperature, token budget), so a number can be set beside a published one with i
 Data: local JSONL files (``--data``, default ``../shared/data``) or, with ``--data hub``, the
 Hugging Face hub (needs network).
 
-    python benchmarks/eval_gsm8k_math500.py [--model PATH] [--rows 100] [--n 4] [--quick]
+    python benchmarks/eval_gsm8k_math500.py [--model PATH] [--rows 50] [--n 4] [--quick]
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ def main() -> None:
     parser.add_argument("--model", help="hub id or local path (default: SmolLM2-135M-Instruct)")
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"),
                         help="directory of the JSONL files, or 'hub'")  # fmt: skip
-    parser.add_argument("--rows", type=int, default=100, help="first N test problems of each")
+    parser.add_argument("--rows", type=int, default=50, help="first N test problems of each")
     parser.add_argument("--n", type=int, default=4, help="samples per problem for pass@k")
     parser.add_argument("--temperature", type=float, default=0.7)
-    parser.add_argument("--max-new-tokens", type=int, default=512)
+    parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument("--sampler", default="auto", choices=("auto", "vllm", "hf"))
     parser.add_argument("--quick", action="store_true", help="tiny test model, 4 problems")
     args = parser.parse_args()

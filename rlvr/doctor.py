@@ -50,6 +50,13 @@ def run() -> int:
     note = f"{time.monotonic() - started:.1f}s, worker start included"
     report("symbolic answers (sympy worker process)", math("x^2+2x+1", "(x+1)^2").correct, note)
 
+    print("samplers")
+    from rlvr.rollout import vllm_available
+
+    problem = vllm_available()  # optional: `--sampler auto` falls back to transformers
+    print(f"  ✓ transformers.generate\n  {'–' if problem else '✓'} vLLM"
+          + (f"  ({problem}; rlvr train uses transformers)" if problem else ""))  # fmt: skip
+
     print("code sandbox")
     bwrap = find_bwrap()
     report("bubblewrap found", bwrap is not None, bwrap or "pip install 'rlvr[code]'")

@@ -27,6 +27,14 @@ from rlvr.training.evaluate import greedy_accuracy
 
 
 class Trainer:
+    """The RLVR loop for any registered algorithm, env and sampler.
+
+    Everything is built from ``config`` unless given: ``model``/``tokenizer`` (else
+    ``load_model(config.model)``), ``sampler`` (else ``make_sampler(config.sampler, ...)``) and
+    ``env`` (else ``gym.make(config.env)``, so wrappers passed in shape the rewards).
+    ``step()`` runs one step and returns its metrics; ``train()`` runs to ``config.steps``.
+    """
+
     def __init__(
         self,
         config: TrainConfig,
@@ -80,6 +88,9 @@ class Trainer:
         self.out.mkdir(parents=True, exist_ok=True)
         if config.resume:
             self._resume()
+        else:  # a new run in an old directory starts its logs afresh
+            for log in ("metrics.jsonl", "samples.jsonl"):
+                checkpoint.truncate_log(self.out / log, 0)
         self.tensorboard = _tensorboard(self.out) if config.tensorboard else None
 
     def _resume(self) -> None:
