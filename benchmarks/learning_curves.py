@@ -83,6 +83,7 @@ def curve(name: str, args: argparse.Namespace, shared: dict[str, Any]) -> list[t
                 elapsed += metrics["seconds"]
                 if "eval_accuracy" in metrics:
                     points.append((elapsed, metrics["eval_accuracy"]))
+        trainer.close()
     return points
 
 

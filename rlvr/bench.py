@@ -193,6 +193,7 @@ def time_sampler(
         groups = engine.generate(messages, n, params)
         tokens = sum(len(c.token_ids) for group in groups for c in group)
         rates.append(tokens / (time.perf_counter() - start))
+    getattr(engine, "close", lambda: None)()
     return {
         "sampler": type(engine).__name__, "prompts": prompts, "n": n,
         "max_new_tokens": max_new_tokens, "tokens_per_s": statistics.median(rates),
@@ -220,6 +221,7 @@ def time_step(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # all-equal groups are fine for timing
             steps = [trainer.step() for _ in range(repeats + 1)][1:]
+        trainer.close()
     phases = ("seconds", "sample_s", "verify_s", "update_s")
     return {
         "sampler": type(trainer.sampler).__name__, "algo": algo, "prompts": prompts, "n": n,

@@ -48,6 +48,8 @@ def test_vllm_matches_hf_and_takes_new_weights_in_place():
     after = sampler.generate(["abc"], 1, GREEDY)[0][0].text
     assert after != before
     assert after == hf.generate(["abc"], 1, GREEDY)[0][0].text
+    sampler.close()
+    assert not hasattr(sampler, "llm")
 
 
 def test_training_steps_on_vllm_keep_sampler_and_learner_in_step(tmp_path):
@@ -62,6 +64,7 @@ def test_training_steps_on_vllm_keep_sampler_and_learner_in_step(tmp_path):
     pushed = trainer.sampler.generate(["abc"], 1, GREEDY)[0][0].text
     learner = HFSampler(trainer.model, trainer.tokenizer).generate(["abc"], 1, GREEDY)[0][0].text
     assert pushed == learner != start
+    trainer.close()
 
 
 def test_lora_pushes_merged_weights_to_vllm(tmp_path):
@@ -77,3 +80,4 @@ def test_lora_pushes_merged_weights_to_vllm(tmp_path):
     pushed = trainer.sampler.generate(["abc"], 1, GREEDY)[0][0].text
     learner = HFSampler(trainer.model, trainer.tokenizer).generate(["abc"], 1, GREEDY)[0][0].text
     assert pushed == learner != start
+    trainer.close()

@@ -157,6 +157,16 @@ class VLLMSampler:
             self._asleep = False
         self.llm.reset_prefix_cache()
 
+    def close(self) -> None:
+        """Shut the engine down and free its memory (for a process that starts several)."""
+        import gc
+
+        llm = self.__dict__.pop("llm", None)
+        if llm is not None:
+            llm.llm_engine.engine_core.shutdown()
+            del llm
+            gc.collect()
+
     def _wake(self) -> None:
         if self._asleep:  # sampling again without a weight push in between
             self.llm.wake_up()

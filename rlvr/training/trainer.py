@@ -144,6 +144,12 @@ class Trainer:
             self.save()
         return metrics
 
+    def close(self) -> None:
+        """Free the sampler's engine (vLLM holds gigabytes until it is shut down)."""
+        close = getattr(self.sampler, "close", None)
+        if close is not None:
+            close()
+
     def held_out(self) -> tuple[float, int]:
         """Greedy accuracy on the first ``eval_n`` rows of the task's test split, and the rows."""
         c = self.config
