@@ -109,6 +109,12 @@ def _first_step_gradient(config: TrainConfig) -> torch.Tensor:
     return torch.cat([p.grad.flatten() for p in trainer.model.parameters()])
 
 
+def test_truncated_importance_sampling_needs_a_policy_gradient(tmp_path):
+    config = _config(tmp_path, "dpo", tis_cap=2.0, algo_kwargs={})
+    with pytest.raises(ValueError, match="tis_cap"):
+        Trainer(config, tiny_model(), tiny_tokenizer())
+
+
 def test_truncated_importance_sampling_is_neutral_when_sampler_and_learner_agree(tmp_path):
     plain = _first_step_gradient(_config(tmp_path, "grpo", steps=1))
     corrected = _first_step_gradient(_config(tmp_path, "grpo", steps=1, tis_cap=2.0))

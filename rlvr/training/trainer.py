@@ -51,6 +51,8 @@ class Trainer:
             model, tokenizer = load_model(config.model)
         self.tokenizer = tokenizer
         self.algo = get_algorithm(config.algo, **config.algo_kwargs)
+        if config.tis_cap is not None and self.algo.whole_groups:
+            raise ValueError(f"config.tis_cap weights advantages; {config.algo} ranks samples")
         # The sampler starts from the plain weights (vLLM loads them from a saved copy).
         self.sampler = sampler or make_sampler(
             config.sampler, model, tokenizer, batch_size=config.prompts_per_step, seed=config.seed
