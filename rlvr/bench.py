@@ -11,7 +11,6 @@ process, so two verifiers compared in one run see the same machine.
 from __future__ import annotations
 
 import importlib
-import json
 import statistics
 import time
 from collections.abc import Callable, Iterable
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rlvr.jsonl import read_objects
 from rlvr.verifiers import Verdict, get_verifier
 
 GROUP_COLUMNS = ("source", "tag")
@@ -39,13 +39,7 @@ def load_cases(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise FileNotFoundError(f"no cases file at {path}")
     cases = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path}:{number}: not JSON ({err.msg})") from None
+    for number, row in read_objects(path):
         missing = [k for k in ("completion", "reference", "expected") if k not in row]
         if missing:
             raise ValueError(f"{path}:{number}: missing field(s) {', '.join(missing)}")

@@ -13,6 +13,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from rlvr.jsonl import read_objects
 from rlvr.verifiers import Verdict, get_verifier, registered_verifiers, verify_batch
 
 CHUNK = 256
@@ -339,16 +340,8 @@ def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def _read_jsonl(path: Path, args: argparse.Namespace) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise UsageError(f"{path}:{number}: not valid JSON ({err.msg})") from None
-            if not isinstance(row, dict):
-                raise UsageError(f"{path}:{number}: expected a JSON object per line")
+    try:
+        for number, row in read_objects(path):
             for field in (args.completion_field, args.reference_field):
                 if field not in row:
                     raise UsageError(
@@ -356,6 +349,8 @@ def _read_jsonl(path: Path, args: argparse.Namespace) -> Iterator[dict[str, Any]
                         " choose others with --completion-field / --reference-field"
                     )
             yield row
+    except ValueError as err:
+        raise UsageError(str(err)) from None
 
 
 def _short(text: object, width: int) -> str:

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from torch import Tensor
 
 Messages = list[dict[str, str]]
 Prompt = str | Messages
 """Raw text, or chat messages that the sampler renders with the model's chat template."""
+
+
+def render(tokenizer: Any, prompt: Prompt) -> str:
+    """The prompt as text: raw text as is, chat messages through the tokenizer's template."""
+    if isinstance(prompt, str):
+        return prompt
+    if not getattr(tokenizer, "chat_template", None):
+        raise ValueError("chat-message prompts need a tokenizer with a chat template")
+    return tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from rlvr.rollout.base import Completion, Prompt, SamplingParams
+from rlvr.rollout.base import Completion, Prompt, SamplingParams, render
 
 
 class HFSampler:
@@ -32,15 +32,6 @@ class HFSampler:
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
 
-    def render(self, prompt: Prompt) -> str:
-        if isinstance(prompt, str):
-            return prompt
-        if not getattr(self.tokenizer, "chat_template", None):
-            raise ValueError("chat-message prompts need a tokenizer with a chat template")
-        return self.tokenizer.apply_chat_template(
-            prompt, tokenize=False, add_generation_prompt=True
-        )
-
     @torch.no_grad()
     def generate(
         self, prompts: Sequence[Prompt], n: int = 1, params: SamplingParams | None = None
@@ -53,7 +44,9 @@ class HFSampler:
         out: list[list[Completion]] = []
         for start in range(0, len(prompts), self.batch_size):
             out += self._batch(
-                [self.render(p) for p in prompts[start : start + self.batch_size]], n, params
+                [render(self.tokenizer, p) for p in prompts[start : start + self.batch_size]],
+                n,
+                params,
             )
         return out
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from torch import Tensor
 
-from rlvr.rollout.base import Completion, Prompt, SamplingParams
+from rlvr.rollout.base import Completion, Prompt, SamplingParams, render
 
 CPU_DEFAULTS = {"VLLM_CPU_NUM_OF_RESERVED_CPU": "0", "VLLM_CPU_KVCACHE_SPACE": "1"}
 
@@ -116,14 +116,6 @@ class VLLMSampler:
             tokenizer.save_pretrained(tmp)
             return cls(tmp, tokenizer, **kwargs)
 
-    def render(self, prompt: Prompt) -> list[int]:
-        tok = self.tokenizer
-        if not isinstance(prompt, str):
-            if not getattr(tok, "chat_template", None):
-                raise ValueError("chat-message prompts need a tokenizer with a chat template")
-            prompt = tok.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
-        return list(tok(prompt, add_special_tokens=False)["input_ids"])
-
     def generate(
         self, prompts: Sequence[Prompt], n: int = 1, params: SamplingParams | None = None
     ) -> list[list[Completion]]:
@@ -131,7 +123,8 @@ class VLLMSampler:
         if n < 1:
             raise ValueError(f"n must be >= 1, got {n}")
         self._wake()
-        ids = [self.render(p) for p in prompts]
+        text = [render(self.tokenizer, p) for p in prompts]
+        ids = [list(row) for row in self.tokenizer(text, add_special_tokens=False)["input_ids"]]
         request = self._vllm.SamplingParams(
             n=n, temperature=params.temperature, top_p=params.top_p, top_k=params.top_k,
             max_tokens=params.max_new_tokens, stop=list(params.stop) or None,

@@ -161,9 +161,12 @@ class Trainer:
 
     def push_weights(self) -> None:
         """Give the sampler the learner's current weights (merged, with LoRA)."""
-        if not self.shares_model:
-            weights = lora.merged_weights(self.model) if self.config.lora_rank else None
-            self.sampler.load_weights(weights or self.model.state_dict())
+        if self.shares_model:
+            return
+        if self.config.lora_rank:
+            self.sampler.load_weights(lora.merged_weights(self.model))
+        else:
+            self.sampler.load_weights(self.model.state_dict())
 
     # ------------------------------------------------------------------------------ stages
     def _collect(self) -> tuple[dict[str, Any], int, dict[str, float]]:
