@@ -83,4 +83,4 @@ def test_boxed_search_is_bounded_on_many_unclosed_boxes():
 
 
 def test_default_strategies_order():
-    assert STRATEGIES == ("boxed", "answer_phrase", "bare", "last_number")
+    assert STRATEGIES == ("boxed", "answer_phrase", "bare", "math_span", "last_number")

@@ -184,17 +184,17 @@ def test_safe_to_call_from_many_threads(verifier: MathVerifier):
 def test_a_stuck_worker_is_killed_and_replaced():
     pool = WorkerPool(memory_mb=1024)
     try:
-        warm = pool.compare(Scalar("x+1"), Scalar("1+x"), 1e-6, 5.0)
+        warm = pool.compare([(Scalar("x+1"), Scalar("1+x"))], 1e-6, 5.0)
         assert warm.equal
         stuck = pool.processes._idle[-1]
         os.kill(stuck.proc.pid, signal.SIGSTOP)  # ignores its own timer: only a kill ends it
         start = time.monotonic()
-        outcome = pool.compare(Scalar("(x+1)^2"), Scalar("x^2+2x+1"), 1e-6, 0.5)
+        outcome = pool.compare([(Scalar("(x+1)^2"), Scalar("x^2+2x+1"))], 1e-6, 0.5)
         elapsed = time.monotonic() - start
         assert outcome.reason == "timeout" and not outcome.equal
         assert elapsed < 0.5 + GRACE_S + 0.2
         assert stuck.proc.wait(timeout=5) is not None
-        again = pool.compare(Scalar("(x+1)^2"), Scalar("x^2+2x+1"), 1e-6, 5.0)
+        again = pool.compare([(Scalar("(x+1)^2"), Scalar("x^2+2x+1"))], 1e-6, 5.0)
         assert again.equal and again.reason == "symbolic-equal"
     finally:
         pool.processes.close()

@@ -24,6 +24,7 @@ from rlvr.verifiers.math.parse import (
     Choice,
     Matrix,
     Node,
+    Ratio,
     Relation,
     Scalar,
     Seq,
@@ -48,6 +49,15 @@ class ScalarComparer(Protocol):
 
     def proportional(self, a: str, b: str) -> Outcome:
         """Whether ``a = 0`` and ``b = 0`` are one equation: ``a = c*b``, c a non-zero constant."""
+        ...
+
+    def positive_multiple(self, a: str, b: str) -> Outcome:
+        """Whether ``a < 0`` and ``b < 0`` are one inequality: ``a = c*b`` with ``c > 0``."""
+        ...
+
+    def linear_root(self, text: str) -> tuple[str, str, int] | None:
+        """For ``text`` = ``c*(v - r)`` with one variable ``v`` and a non-zero real constant
+        ``c``: ``(v, r, sign of c)``; None for anything else."""
         ...
 
 
@@ -132,30 +142,47 @@ class CheapComparer:
     def proportional(self, a: str, b: str) -> Outcome:
         raise NeedsSympy
 
+    def positive_multiple(self, a: str, b: str) -> Outcome:
+        if a.replace(" ", "") == b.replace(" ", ""):
+            return Outcome(True, "exact-match")
+        raise NeedsSympy
+
+    def linear_root(self, text: str) -> tuple[str, str, int] | None:
+        raise NeedsSympy
+
 
 # ------------------------------------------------------------------------------------ structure
 MISMATCH = Outcome(False, "structure-mismatch")
+_INTERVALS = (Relation, Seq, Union)
 
 
 def nodes_equal(pred: Node, ref: Node, cmp: ScalarComparer) -> Outcome:
     """Is the predicted answer ``pred`` equal to the reference ``ref``?"""
     if isinstance(ref, SetOf) and len(ref.items) == 1 and not isinstance(pred, SetOf):
         return nodes_equal(pred, ref.items[0], cmp)
-    if isinstance(pred, SetOf) and len(pred.items) == 1 and not isinstance(ref, SetOf):
-        return nodes_equal(pred.items[0], ref, cmp)
-    if isinstance(pred, Relation) and not isinstance(ref, Relation | Seq | Union):
-        value = _assigned_value(pred)
-        return nodes_equal(value, ref, cmp) if value is not None else MISMATCH
-    if isinstance(ref, Relation) and not isinstance(pred, Relation | Seq | Union):
-        value = _assigned_value(ref)
-        return nodes_equal(pred, value, cmp) if value is not None else MISMATCH
-    intervals = (Relation, Seq, Union)
+    if isinstance(pred, SetOf) and not isinstance(ref, SetOf | Union):
+        # One answer written several ways ("15\frac{39}{40}, or \frac{639}{40}"): each must hold.
+        return _all_equal(pred.items, (ref,) * len(pred.items), cmp)
+    if isinstance(pred, Choice) and not isinstance(ref, Choice):
+        return nodes_equal(pred.content, ref, cmp) if pred.content is not None else MISMATCH
+    if isinstance(pred, Relation) and not isinstance(ref, Relation):
+        value = final_value(pred)
+        if value is not None:
+            return nodes_equal(value, ref, cmp)
+        if not _is_inequality(pred) or not isinstance(ref, _INTERVALS):
+            return MISMATCH
+    if isinstance(ref, Relation) and not isinstance(pred, Relation):
+        value = final_value(ref)
+        if value is not None:
+            return nodes_equal(pred, value, cmp)
+        if not _is_inequality(ref) or not isinstance(pred, _INTERVALS):
+            return MISMATCH
     if (
-        isinstance(pred, intervals)
-        and isinstance(ref, intervals)
+        isinstance(pred, _INTERVALS)
+        and isinstance(ref, _INTERVALS)
         and isinstance(pred, Relation) != isinstance(ref, Relation)
     ):
-        pred, ref = _as_interval(pred), _as_interval(ref)
+        pred, ref = _as_interval(pred, cmp), _as_interval(ref, cmp)
     if isinstance(pred, Matrix) and isinstance(ref, Seq):
         pred, ref = ref, pred
     if isinstance(pred, Seq) and isinstance(ref, Matrix):
@@ -163,6 +190,9 @@ def nodes_equal(pred: Node, ref: Node, cmp: ScalarComparer) -> Outcome:
         if pred.left != "(" or vector is None:
             return MISMATCH
         return _all_equal(pred.items, vector, cmp)
+    if isinstance(pred, Ratio) != isinstance(ref, Ratio) and Scalar in (type(pred), type(ref)):
+        ratio, scalar = (pred, ref) if isinstance(pred, Ratio) else (ref, pred)
+        return _ratio_value(ratio, scalar, cmp)  # type: ignore[arg-type]
     if type(pred) is not type(ref):
         return MISMATCH
     return _SAME_KIND[type(pred)](pred, ref, cmp)
@@ -218,19 +248,47 @@ def _sets(pred: SetOf | Union, ref: SetOf | Union, cmp: ScalarComparer) -> Outco
     return Outcome(True, _weakest(reasons))
 
 
+def _ratios(pred: Ratio, ref: Ratio, cmp: ScalarComparer) -> Outcome:
+    """``a:b = c:d`` when ``a*d = b*c`` (every term against the first, for longer ratios)."""
+    if len(pred.items) != len(ref.items):
+        return Outcome(False, "size-mismatch")
+    if not all(isinstance(t, Scalar) for t in pred.items + ref.items):
+        return _all_equal(pred.items, ref.items, cmp)
+    p, r = [t.text for t in pred.items], [t.text for t in ref.items]  # type: ignore[union-attr]
+    return _all_scalars(
+        [(f"({p[k]})*({r[0]})", f"({r[k]})*({p[0]})") for k in range(1, len(p))], cmp
+    )
+
+
+def _ratio_value(ratio: Ratio, scalar: Scalar, cmp: ScalarComparer) -> Outcome:
+    """``3:4`` as the number ``3/4``."""
+    terms = ratio.items
+    if len(terms) != 2 or not all(isinstance(t, Scalar) for t in terms) or scalar.percent:
+        return MISMATCH
+    return cmp.scalar(f"({terms[0].text})/({terms[1].text})", scalar.text)  # type: ignore[union-attr]
+
+
 def _relations(pred: Relation, ref: Relation, cmp: ScalarComparer) -> Outcome:
-    if pred.ops == ("=",) and ref.ops == ("=",):
-        (pl, pr), (rl, rr) = pred.parts, ref.parts
-        if pl == rl and isinstance(pl, Scalar) and _is_name(pl):
-            return nodes_equal(pr, rr, cmp)
-        if pr == rr and isinstance(pr, Scalar) and _is_name(pr):
-            return nodes_equal(pl, rl, cmp)
+    if _is_equation(pred) and _is_equation(ref):
+        if _is_label(pred.parts[0]) and pred.parts[0] == ref.parts[0]:
+            values = final_value(pred), final_value(ref)
+            if values[0] is not None and values[1] is not None:
+                return nodes_equal(values[0], values[1], cmp)
+        if len(pred.parts) != 2 or len(ref.parts) != 2 or "≈" in pred.ops + ref.ops:
+            return MISMATCH
         if not all(isinstance(p, Scalar) for p in pred.parts + ref.parts):
             return MISMATCH
+        (pl, pr), (rl, rr) = pred.parts, ref.parts
         return cmp.proportional(f"({pl.text}) - ({pr.text})", f"({rl.text}) - ({rr.text})")  # type: ignore[union-attr]
     pi, ri = _as_interval(pred), _as_interval(ref)
     if isinstance(pi, Seq) and isinstance(ri, Seq):
         return _seqs(pi, ri, cmp)
+    one_sided = [_one_sided(r) for r in (pred, ref)]
+    if one_sided[0] is not None and one_sided[1] is not None:
+        (p_op, p_expr), (r_op, r_expr) = one_sided
+        if p_op != r_op:
+            return Outcome(False, "not-equal")
+        return cmp.positive_multiple(p_expr, r_expr)
     pred, ref = _ascending(pred), _ascending(ref)
     if pred.ops != ref.ops:
         return Outcome(False, "not-equal")
@@ -245,6 +303,7 @@ _SAME_KIND: dict[type, Callable[[Any, Any, ScalarComparer], Outcome]] = {
     Matrix: _matrices,
     SetOf: _sets,
     Union: _sets,
+    Ratio: _ratios,
     Relation: _relations,
 }
 
@@ -276,32 +335,92 @@ def _all_equal(pred: tuple[Node, ...], ref: tuple[Node, ...], cmp: ScalarCompare
     return Outcome(True, _weakest(reasons))
 
 
+def _all_scalars(pairs: list[tuple[str, str]], cmp: ScalarComparer) -> Outcome:
+    reasons = []
+    for a, b in pairs:
+        outcome = cmp.scalar(a, b)
+        if not outcome.equal:
+            return outcome
+        reasons.append(outcome.reason)
+    return Outcome(True, _weakest(reasons))
+
+
+# ------------------------------------------------------------------ equations and their values
 _NAME_RE = re.compile(r"[A-Za-z](?:_\w+)?|alpha|beta|gamma|theta|lambda|mu|phi|omega")
+_KNOWN_NAMES = frozenset(
+    """sqrt root sin cos tan cot sec csc asin acos atan sinh cosh tanh log exp Abs floor ceiling
+    binomial factorial pi oo E I e i""".split()
+)
+_TOKEN_RE = re.compile(r"[A-Za-z_]\w*")
+_CALL_RE = re.compile(r"([A-Za-z_]\w*)\s*\(([^()]*)\)")
 
 
 def _is_name(node: Node) -> bool:
     return isinstance(node, Scalar) and bool(_NAME_RE.fullmatch(node.text.strip()))
 
 
-def _assigned_value(rel: Relation) -> Node | None:
-    """``x = 3`` (or ``3 = x``) stands for ``3``; so does worked arithmetic, ``7 - 4 = 3``.
+def _free_names(text: str) -> set[str]:
+    return {t for t in _TOKEN_RE.findall(text) if t not in _KNOWN_NAMES}
 
-    Only a bare name or letter-free arithmetic may stand on the left: ``2x + 1 = 7`` is an
-    equation to solve, not the answer 7.
+
+def _is_closed(node: Node) -> bool:
+    """A value with no variables: ``\\sqrt{9}``, ``2+3``, ``\\binom{4}{2}``."""
+    if isinstance(node, Scalar):
+        return not _free_names(node.text)
+    if isinstance(node, Seq | Ratio | SetOf):
+        return all(_is_closed(item) for item in node.items)
+    return False
+
+
+def _is_label(node: Node) -> bool:
+    """A name for the answer rather than a computation: ``x``, ``|PQ|``, ``a + b``, ``f(3)``,
+    ``S_{10}``, ``(a, b)``, ``m:n``. Digits may appear only in exponents, subscripts and the
+    arguments of unknown functions; ``2x + 1`` is an expression, not a label."""
+    if isinstance(node, Text):
+        return not re.search(r"\d", node.value)
+    if isinstance(node, Seq | Ratio | SetOf):
+        return all(_is_label(item) for item in node.items)
+    if not isinstance(node, Scalar) or not _free_names(node.text):
+        return False
+    text = node.text
+    for _ in range(10):  # innermost first; nesting deeper than this is no label
+        stripped = re.sub(r"\*\*\s*(?:\([^()]*\)|\w+)|_\w+", "", text)
+        stripped = _CALL_RE.sub(lambda m: m[0] if m[1] in _KNOWN_NAMES else m[1], stripped)
+        if stripped == text:
+            break
+        text = stripped
+    return not re.search(r"\d", text)
+
+
+def _is_equation(rel: Relation) -> bool:
+    return bool(rel.ops) and all(op in ("=", "≈") for op in rel.ops)
+
+
+def _is_inequality(rel: Relation) -> bool:
+    return bool(rel.ops) and all(op in ("<", "<=", ">", ">=") for op in rel.ops)
+
+
+def final_value(rel: Relation) -> Node | None:
+    """The value an equation states, or None when it states none.
+
+    ``x = 3``, ``3 = x``, ``|PQ| = 5``, ``(a, b) = (1, 2)``, ``f(x) = x^2+1``: the other side of a
+    label. ``\\sqrt{9} = 3``, ``y = 2+3 = 5``: the last part of a chain of closed values (the
+    exact part before ``≈``: ``\\frac13 \\approx 0.33`` stands for ``\\frac13``). ``2x + 1 = 7`` and
+    ``7 = 11a + c`` are equations to solve and state no value.
     """
-    if not rel.ops or any(op != "=" for op in rel.ops):
+    if not _is_equation(rel):
         return None
-    if len(rel.parts) == 2 and _is_name(rel.parts[0]):
-        return rel.parts[1]
-    if len(rel.parts) == 2 and _is_name(rel.parts[1]):
-        return rel.parts[0]
-    if all(_is_arithmetic(part) for part in rel.parts[:-1]):
-        return rel.parts[-1]
+    parts, ops = rel.parts, rel.ops
+    exact = ops.index("≈") if "≈" in ops else None
+    if _is_label(parts[0]):
+        if exact is not None and exact >= 1 and _is_closed(parts[exact]):
+            return parts[exact]
+        return parts[-1]
+    if len(parts) == 2 and _is_label(parts[1]):
+        return parts[0]
+    if all(_is_closed(part) for part in parts):
+        return parts[exact] if exact is not None else parts[-1]
     return None
-
-
-def _is_arithmetic(node: Node) -> bool:
-    return isinstance(node, Scalar) and not re.search(r"[A-Za-z]", node.text)
 
 
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -314,8 +433,23 @@ def _ascending(rel: Relation) -> Relation:
     return rel
 
 
-def _as_interval(node: Node) -> Node:
-    """``x > 3`` -> ``(3, oo)``, ``-2 <= x < 7`` -> ``[-2, 7)``; other nodes unchanged."""
+def _one_sided(rel: Relation) -> tuple[str, str] | None:
+    """``a < b`` as ``("<", "(a) - (b)")``, ``a > b`` as ``("<", "(b) - (a)")``: ``expr op 0``."""
+    if len(rel.ops) != 1 or not _is_inequality(rel):
+        return None
+    if not all(isinstance(p, Scalar) for p in rel.parts):
+        return None
+    (a, b), op = (p.text for p in rel.parts), rel.ops[0]  # type: ignore[union-attr]
+    if op in (">", ">="):
+        a, b, op = b, a, _FLIP[op]
+    return op, f"({a}) - ({b})"
+
+
+def _as_interval(node: Node, cmp: ScalarComparer | None = None) -> Node:
+    """``x > 3`` -> ``(3, oo)``, ``-2 <= x < 7`` -> ``[-2, 7)``; other nodes unchanged.
+
+    With a comparer, a linear inequality in one variable is solved first: ``-x > -2`` -> ``x < 2``.
+    """
     if not isinstance(node, Relation):
         return node
     rel = _ascending(node)
@@ -329,6 +463,13 @@ def _as_interval(node: Node) -> Node:
         return Seq("(", bracket[rel.ops[0]][1], (Scalar("-oo"), rel.parts[1]))
     if len(rel.parts) == 2 and _is_name(rel.parts[1]):
         return Seq(bracket[rel.ops[0]][0], ")", (rel.parts[0], Scalar("oo")))
+    sided = _one_sided(rel)
+    if cmp is not None and sided is not None:
+        solved = cmp.linear_root(sided[1])
+        if solved is not None:
+            variable, root, sign = solved
+            op = sided[0] if sign > 0 else _FLIP[sided[0]]
+            return _as_interval(Relation((op,), (Scalar(variable), Scalar(root))))
     return node
 
 

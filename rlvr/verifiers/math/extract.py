@@ -1,13 +1,18 @@
-"""Stage 1 of grading: find the answer text in a completion (or in a reference solution).
+r"""Stage 1 of grading: find the final answer in a completion (or in a reference solution).
 
-Strategies are tried in order and the first that finds something wins:
+The answer is the completion's *final statement*, chosen by position, not by a fixed order of
+strategies:
 
-- ``boxed``: the last ``\\boxed{...}`` / ``\\fbox{...}`` (nested braces matched).
-- ``answer_phrase``: the last ``<answer>...</answer>`` tag, "#### N" (GSM8K), "Final Answer:",
-  "the answer is ...".
-- ``bare``: the whole text, when it is itself an answer (``\\frac{1}{3}``, ``(1, 2)``, ``10, 4, 2``)
-  rather than prose.
-- ``last_number``: the last number of free prose.
+1. Final statements: ``boxed`` (the last ``\boxed{}``, joined with the boxes just before it that
+   only a connective separates: ``$\boxed{3}$ and $\boxed{7}$``) and ``answer_phrase``
+   (``<answer>`` tags, GSM8K's ``####``, "the answer is …" in a dozen languages). The one that
+   comes last wins, so an early box is overruled by a later "Final Answer: …". After a
+   ``</think>`` block, only what follows it counts when it holds an answer.
+2. ``bare``: the whole text, when it is itself an answer (``\frac{1}{3}``, ``(1, 2)``, ``x = 3``)
+   rather than prose.
+3. Otherwise, the last answer-like thing of the text's end: ``math_span`` (the last
+   ``$…$``, ``\(…\)``, ``\[…\]`` that is not a lone variable) or ``last_number`` (the last
+   number of prose, with the numbers listed with it: "2 or 3"), whichever ends later.
 
 Every function here is linear in the input length: completions may be megabytes of garbage.
 """
@@ -16,20 +21,59 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-STRATEGIES: tuple[str, ...] = ("boxed", "answer_phrase", "bare", "last_number")
+STRATEGIES: tuple[str, ...] = ("boxed", "answer_phrase", "bare", "math_span", "last_number")
+
+TAIL_CHARS = 4000
+"""Math spans and numbers are looked for in the text's last characters only."""
+MAX_BARE_CHARS = 300
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)")
 _GSM8K_RE = re.compile(r"####[ \t]*([^\n]*)")
+_ANSWER_WORDS = (
+    r"answer|option|choice|réponse|reponse|antwort|respuesta|resposta|risposta|ответ|答案|答え|解答|"
+    r"الإجابة|الاجابة|الجواب|उत्तर|정답|cevap|jawaban|odpowiedź"
+)
+_COPULAS = (
+    r"\b(?:is|are|was|est|ist|lautet|es|é|è|equals|равен|равна|равно)(?![^\W\d_])"
+    r"|是|为|為|は|هي|هو|है|:|：|="
+)
+_KEYWORDS = tuple(_ANSWER_WORDS.split("|"))
 _PHRASE_RE = re.compile(
-    r"(?:final\s+answer|the\s+answer|answer)\s*(?:is|:|=)\s*:?",
+    rf"(?:{_ANSWER_WORDS})s?(?:\*\*)?(?:\s+[^\W\d_]+){{0,3}}?\s*(?:\*\*)?\s*(?:{_COPULAS})\s*"
+    r"(?:\*\*)?\s*:?",
     re.IGNORECASE,
 )
-_MATH_SPAN_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)(?<!\\)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
-_NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+# Math spans. Inline $...$ follows Pandoc's rule, so that prices ("$5 and $7") are not math: the
+# opening $ has a non-space right after it, the closing one a non-space right before it and no
+# digit after it.
+_SPAN_RE = re.compile(
+    r"\$\$(?P<display>[^$]{1,2000}?)\$\$"
+    r"|(?<![\\$])\$(?![\s$])(?P<inline>(?:\\.|[^$\\\n]){1,1000}?)(?<![\s\\])\$(?!\d)"
+    r"|\\\((?P<paren>.{1,2000}?)\\\)"
+    r"|\\\[(?P<bracket>.{1,2000}?)\\\]",
+    re.DOTALL,
+)
+_NUMBER_RE = re.compile(
+    r"(?<![A-Za-z\d.\\_^])(?:(?<![\w)])-)?"
+    r"(?:\\[dt]?frac\{-?\d+\}\{\d+\}"
+    r"|(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+|,\d+(?![,\d]))?(?:/\d+)?(?:\s?%)?)"
+)
+# What may stand between two boxes, spans or numbers of one answer: punctuation, math delimiters,
+# "and"/"or", a spacing command, a variable name being assigned ("x = ").
+_CONNECTOR_RE = re.compile(
+    r"(?:\s|\$|\\[()\[\]]|[,;&]|\\q?quad|\\text\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b"
+    r"|[A-Za-z](?:_\{?\w+\}?)?\s*=)*",
+    re.IGNORECASE,
+)
+_LIST_GAP_RE = re.compile(r"\s*(?:,\s*(?:(?:and|or)\s+)?|(?:and|or)\s+)(?:[A-Za-z]\s*=\s*)?")
 _LATEX_CMD_RE = re.compile(r"\\(?:begin|end)\{[a-zA-Z*]*\}|\\[a-zA-Z]+")
 _TEXT_BLOCK_RE = re.compile(r"\\(?:text|textbf|textit|mbox|mathrm|textnormal)\s*\{[^{}]*\}")
 _WORD_RE = re.compile(r"[A-Za-z]{2,}")
+_MATHY_RE = re.compile(r"[\d\\=<>()\[\]{}^+*/-]")
+_LONE_VARIABLE_RE = re.compile(r"\s*[A-Za-z](?:_\{?\w+\}?)?\s*")
+_ENVIRONMENT_RE = re.compile(r"\\(begin|end)\{[a-zA-Z*]+\}")
 
 # Words that may appear in an answer without making it prose.
 MATH_WORDS = frozenset(
@@ -49,39 +93,165 @@ UNIT_WORDS = frozenset(
 # Two-letter words that mark a sentence; other two-letter runs are products such as "ab" or "xy".
 _SHORT_PROSE = frozenset("is so we it an of to at be by if as on my me do go he up us am".split())
 
-MAX_BARE_CHARS = 300
+
+@dataclass(frozen=True)
+class _Found:
+    start: int
+    end: int
+    text: str
+    strategy: str
 
 
 def extract_answer(text: str, strategies: Sequence[str] = STRATEGIES) -> tuple[str, str] | None:
-    """Return ``(answer_text, strategy)`` for the first strategy that finds an answer."""
-    for name in strategies:
-        try:
-            finder = _FINDERS[name]
-        except KeyError:
-            raise ValueError(
-                f"unknown extraction strategy {name!r}; choose from {', '.join(_FINDERS)}"
-            ) from None
-        found = finder(text)
-        if found is not None and found.strip():
-            return found.strip(), name
-    return None
+    """``(answer_text, strategy)`` of the final answer, or None when there is none.
+
+    ``strategies`` says which finders may be used; which answer wins is decided by position
+    (see the module docstring), not by their order.
+    """
+    unknown = [s for s in strategies if s not in STRATEGIES]
+    if unknown:
+        raise ValueError(
+            f"unknown extraction strategy {unknown[0]!r}; choose from {', '.join(STRATEGIES)}"
+        )
+    text = unescape_latex(text)
+    think = text.rfind("</think>")
+    if think >= 0:
+        after = _find(text[think + len("</think>") :], strategies)
+        if after is not None:
+            return after.text, after.strategy
+    found = _find(text, strategies)
+    return (found.text, found.strategy) if found is not None else None
 
 
-def find_boxed(text: str) -> str | None:
-    """The content of the last complete ``\\boxed{...}``; ``\\boxed 5`` is accepted too."""
-    for match in list(_BOX_RE.finditer(text))[-16:][::-1]:  # bounded work on hostile input
+def _find(text: str, strategies: Sequence[str]) -> _Found | None:
+    finals = []
+    if "boxed" in strategies:
+        finals.append(_last_box_chain(text))
+    if "answer_phrase" in strategies:
+        finals.append(_last_phrase(text, strategies))
+    finals = sorted((f for f in finals if f), key=lambda f: f.start)
+    if len(finals) > 1 and not _MATHY_RE.search(finals[-1].text):
+        finals.pop()  # "… \boxed{44}. So our answer is correct": a word does not overrule a box
+    if finals:
+        return finals[-1]
+    if "bare" in strategies:
+        bare = find_bare(text)
+        if bare:
+            return _Found(0, len(text), bare, "bare")
+    offset = max(0, len(text) - TAIL_CHARS)
+    tail = text[offset:]
+    if "bare" in strategies:
+        line = _last_line_answer(tail)
+        if line is not None:
+            return line
+    spans = _spans(tail)
+    late = []
+    if "math_span" in strategies:
+        late.append(_last_span_chain(tail, spans))
+    if "last_number" in strategies:
+        masked = _mask(tail, spans)
+        late.append(_last_number_group(masked))
+    return max((f for f in late if f), key=lambda f: f.end, default=None)
+
+
+# ------------------------------------------------------------------------------------ escaping
+def unescape_latex(text: str) -> str:
+    r"""Undo JSON-style doubled backslashes: ``\\frac{1}{2}`` -> ``\frac{1}{2}``.
+
+    When every backslash of the text is doubled, all are halved. Otherwise only a doubled
+    backslash right before a command name is, outside environments (where ``\\`` ends a row).
+    """
+    if "\\\\" not in text:
+        return text
+    runs = re.findall(r"\\+", text)
+    if all(len(run) % 2 == 0 for run in runs):
+        return re.sub(r"\\+", lambda m: m[0][: len(m[0]) // 2], text)
+    pieces, last = [], 0
+    for start, end in _environments(text):
+        pieces += [_unescape_commands(text[last:start]), text[start:end]]
+        last = end
+    pieces.append(_unescape_commands(text[last:]))
+    return "".join(pieces)
+
+
+def _environments(text: str) -> list[tuple[int, int]]:
+    """Outermost ``\\begin{…} … \\end{…}`` spans, matched with a stack in one pass."""
+    spans, stack = [], []
+    for m in _ENVIRONMENT_RE.finditer(text):
+        if m[1] == "begin":
+            stack.append(m.start())
+        elif stack:
+            start = stack.pop()
+            if not stack:
+                spans.append((start, m.end()))
+    return spans
+
+
+def _unescape_commands(text: str) -> str:
+    return re.sub(r"(?<!\\)\\\\(?=[A-Za-z])", r"\\", text)
+
+
+# --------------------------------------------------------------------------------------- boxes
+@dataclass(frozen=True)
+class _Box:
+    start: int
+    end: int
+    """Index just past the box."""
+    content: str
+
+
+def _boxes(text: str) -> list[_Box]:
+    """The last complete boxes (at most 16, bounded work on hostile input), in text order."""
+    found: list[_Box] = []
+    for match in list(_BOX_RE.finditer(text))[-16:]:
         start = match.end()
         while start < len(text) and text[start] == " ":
             start += 1
         if start < len(text) and text[start] == "{":
             end = matching_brace(text, start)
             if end is not None:
-                return text[start + 1 : end]
+                found.append(_Box(match.start(), end + 1, text[start + 1 : end]))
         elif start > match.end() or (start < len(text) and not text[start].isalpha()):
             token = re.match(r"[^\s$]+", text[start:])
             if token:
-                return token.group(0)
-    return None
+                found.append(_Box(match.start(), start + token.end(), token[0]))
+    return [b for k, b in enumerate(found) if k == len(found) - 1 or b.end <= found[k + 1].start]
+
+
+def find_boxed(text: str) -> str | None:
+    """The content of the last complete ``\\boxed{...}``; ``\\boxed 5`` is accepted too."""
+    boxes = _boxes(text)
+    return boxes[-1].content if boxes else None
+
+
+def _last_box_chain(text: str) -> _Found | None:
+    boxes = [b for b in _boxes(text) if b.content.strip()]
+    if not boxes:
+        return None
+    first = len(boxes) - 1
+    while first > 0 and _connects(text[boxes[first - 1].end : boxes[first].start]):
+        first -= 1
+    return _join_boxes(boxes[first:])
+
+
+def _box_chain_from(text: str, start: int) -> _Found | None:
+    """The box starting at ``start`` and the boxes that follow it, joined by connectives only."""
+    boxes = [b for b in _boxes(text) if b.start >= start and b.content.strip()]
+    if not boxes or boxes[0].start != start:
+        return None
+    last = 0
+    while last + 1 < len(boxes) and _connects(text[boxes[last].end : boxes[last + 1].start]):
+        last += 1
+    return _join_boxes(boxes[: last + 1])
+
+
+def _join_boxes(boxes: list[_Box]) -> _Found:
+    text = ", ".join(b.content.strip() for b in boxes)
+    return _Found(boxes[0].start, boxes[-1].end, text, "boxed")
+
+
+def _connects(gap: str) -> bool:
+    return len(gap) <= 40 and _CONNECTOR_RE.fullmatch(gap) is not None
 
 
 def matching_brace(text: str, open_index: int, limit: int = 20_000) -> int | None:
@@ -107,35 +277,98 @@ def matching_brace(text: str, open_index: int, limit: int = 20_000) -> int | Non
     return None
 
 
-def find_answer_phrase(text: str) -> str | None:
-    """The answer in the last ``<answer>`` tag, else the text after the last GSM8K ``####`` or
-    "the answer is" phrase, up to the sentence end."""
+# ------------------------------------------------------------------------------ answer phrases
+def _last_phrase(text: str, strategies: Sequence[str]) -> _Found | None:
+    """The last answer tag, ``####`` line or answer phrase that is followed by an answer."""
+    found: list[_Found] = []
     tag = _last_answer_tag(text)
     if tag is not None:
-        inner = extract_answer(tag, ("boxed", "bare", "last_number"))
-        return inner[0] if inner else None
+        start, inner = tag
+        value = extract_answer(inner, [s for s in strategies if s != "answer_phrase"] or ["bare"])
+        if value is not None:
+            found.append(_Found(start, start + len(inner), value[0], "answer_phrase"))
     gsm = _last_match(_GSM8K_RE, text)
     if gsm is not None and gsm.group(1).strip():
-        return _first_clause(gsm.group(1))
-    last = _last_match(_PHRASE_RE, text)
-    if last is None:
-        return None
-    rest = text[last.end() : last.end() + 2000].lstrip()
-    span = _MATH_SPAN_RE.match(rest)
-    if span:
-        return next(g for g in span.groups() if g is not None)
+        found.append(_Found(gsm.start(), gsm.end(), _first_clause(gsm.group(1)), "answer_phrase"))
+    for phrase in _last_phrases(text):
+        value = _phrase_value(text, phrase.end())
+        if value is not None:
+            found.append(value)
+            break
+    return max(found, key=lambda f: f.start, default=None)
+
+
+def _last_phrases(text: str, per_keyword: int = 32, limit: int = 8) -> list[re.Match[str]]:
+    """The last answer phrases, latest first. Keywords are found with ``rfind`` from the end
+    (a regex over every position of a megabyte is slow); at most ``per_keyword`` of each."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters change length when lowered
+        return list(_PHRASE_RE.finditer(text))[-limit:][::-1]
+    starts = set()
+    for keyword in _KEYWORDS:
+        end = len(lowered)
+        for _ in range(per_keyword):
+            end = lowered.rfind(keyword, 0, end)
+            if end < 0:
+                break
+            starts.add(end)
+    phrases = []
+    for start in sorted(starts, reverse=True):
+        match = _PHRASE_RE.match(text, start)
+        if match:
+            phrases.append(match)
+            if len(phrases) == limit:
+                break
+    return phrases
+
+
+def _phrase_value(text: str, end: int) -> _Found | None:
+    """The answer right after an answer phrase: a box, math spans, a bare clause or a number."""
+    lead = re.match(r"[\s*:：]*", text[end : end + 200])
+    start = end + (lead.end() if lead else 0)
+    rest = text[start : start + 2000]
+    opener = re.match(r"(?:\$\$?|\\\(|\\\[)?\s*(?=\\(?:boxed|fbox))", rest)
+    if opener:
+        return _box_chain_from(text, start + opener.end())
+    first = _SPAN_RE.match(rest)
+    if first:
+        chain = [first]
+        while True:  # spans listed right after it: "$3$ and $7$"
+            after = _SPAN_RE.search(rest, chain[-1].end(), chain[-1].end() + 2040)
+            if after is None or not _connects(rest[chain[-1].end() : after.start()]):
+                break
+            chain.append(after)
+        value = ", ".join(_span_content(m) for m in chain)
+        return _Found(start, start + chain[-1].end(), value, "answer_phrase")
     clause = _first_clause(rest)
     if clause and is_bare_answer(clause):
-        return clause
-    numbers = _NUMBER_RE.findall(clause or "")
-    return numbers[0] if numbers else None
+        return _Found(start, start + len(clause), clause, "answer_phrase")
+    group = _first_number_group(clause)
+    if group is not None:
+        return _Found(start, start + len(clause), group, "answer_phrase")
+    return None
 
 
-def _last_answer_tag(text: str) -> str | None:
-    """Content of the last ``<answer>...</answer>``; two ``rfind`` calls, so linear time."""
+def _first_number_group(clause: str) -> str | None:
+    """The first number of a clause and those listed with it, if only a few words precede it."""
+    numbers = list(_NUMBER_RE.finditer(clause))
+    if not numbers or len(clause[: numbers[0].start()].split()) > 3:
+        return None
+    group = [numbers[0]]
+    for number in numbers[1:]:
+        if not _LIST_GAP_RE.fullmatch(clause[group[-1].end() : number.start()]):
+            break
+        group.append(number)
+    return ", ".join(n[0] for n in group)
+
+
+def _last_answer_tag(text: str) -> tuple[int, str] | None:
+    """Start and content of the last ``<answer>...</answer>``; two ``rfind`` calls, linear."""
     end = text.rfind("</answer>")
     start = text.rfind("<answer>", 0, end)
-    return text[start + len("<answer>") : end] if end >= 0 and start >= 0 else None
+    if end < 0 or start < 0:
+        return None
+    return start, text[start + len("<answer>") : end]
 
 
 def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
@@ -148,11 +381,64 @@ def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
 def _first_clause(text: str) -> str:
     """Cut at the end of the line or sentence (a period not inside a number)."""
     line = text[:2000].split("\n", 1)[0]
-    match = re.search(r"\.(?!\d)|;|\s+(?:because|since|so|which)\s", line)
+    match = re.search(r"\.(?!\d)|;|[。；，！？]|\s+(?:because|since|so|which)\s", line)
     clause = line[: match.start()] if match else line
     return clause.strip().strip("*").strip()
 
 
+# ------------------------------------------------------------------------- spans and numbers
+def _spans(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, content)`` of every math span, in order."""
+    return [(m.start(), m.end(), _span_content(m)) for m in _SPAN_RE.finditer(text)]
+
+
+def _span_content(match: re.Match[str]) -> str:
+    return next(g for g in match.groups() if g is not None).strip()
+
+
+def _last_span_chain(text: str, spans: list[tuple[int, int, str]]) -> _Found | None:
+    """The last span that is not a lone variable, joined with spans listed right before it."""
+    answers = [s for s in spans if s[2] and not _LONE_VARIABLE_RE.fullmatch(s[2])]
+    if not answers:
+        return None
+    chain = [answers[-1]]
+    for span in reversed(answers[:-1]):
+        if not _connects(text[span[1] : chain[0][0]]):
+            break
+        chain.insert(0, span)
+    value = ", ".join(s[2] for s in chain)
+    return _Found(chain[0][0], chain[-1][1], value, "math_span")
+
+
+def _mask(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """The text with its math spans blanked out, positions kept."""
+    pieces, last = [], 0
+    for start, end, _ in spans:
+        pieces += [text[last:start], " " * (end - start)]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _last_number_group(text: str) -> _Found | None:
+    numbers = list(_NUMBER_RE.finditer(text))
+    if not numbers:
+        return None
+    group = [numbers[-1]]
+    for number in reversed(numbers[:-1]):
+        if not _LIST_GAP_RE.fullmatch(text[number.end() : group[0].start()]):
+            break
+        group.insert(0, number)
+    value = ", ".join(n[0].rstrip(",") for n in group)
+    return _Found(group[0].start(), group[-1].end(), value, "last_number")
+
+
+def find_last_number(text: str) -> str | None:
+    found = _last_number_group(text)
+    return found.text if found else None
+
+
+# ---------------------------------------------------------------------------------------- bare
 def is_bare_answer(text: str) -> bool:
     """True when ``text`` is an answer by itself rather than a sentence around one."""
     stripped = text.strip()
@@ -162,6 +448,8 @@ def is_bare_answer(text: str) -> bool:
         return False
     without_text = _TEXT_BLOCK_RE.sub(" ", stripped)
     without_cmds = _LATEX_CMD_RE.sub(" ", without_text)
+    if _has_foreign_words(without_cmds):
+        return False
     words = [w.lower() for w in _WORD_RE.findall(without_cmds)]
     unknown = [
         w
@@ -174,6 +462,25 @@ def is_bare_answer(text: str) -> bool:
     return len(words) == 1 and not re.search(r"[\d.!?]", without_cmds.rstrip("."))
 
 
+def _has_foreign_words(text: str) -> bool:
+    """Letters of a script other than Latin and Greek: prose in another language."""
+    return any(
+        ch.isalpha() and ord(ch) > 0x24F and not 0x370 <= ord(ch) <= 0x3FF and ch not in "∞√π"
+        for ch in text
+    )
+
+
+def _last_line_answer(text: str) -> _Found | None:
+    """A last line that is an answer by itself ("E) 94", "**B**", "x = 5"), not a word."""
+    stripped = text.rstrip()
+    start = stripped.rfind("\n") + 1
+    line = stripped[start:].strip().strip("*").strip()
+    if not start or not (_MATHY_RE.search(line) or re.fullmatch(r"\(?[A-J]\)?", line)):
+        return None
+    answer = find_bare(line)
+    return _Found(start, len(stripped), answer, "bare") if answer else None
+
+
 def find_bare(text: str) -> str | None:
     if len(text) > 2 * MAX_BARE_CHARS:  # cheap exit before any regex sees megabytes
         return None
@@ -182,18 +489,3 @@ def find_bare(text: str) -> str | None:
     candidate = re.sub(r"^\\\(|\\\)$|^\\\[|\\\]$", "", candidate).strip()
     candidate = candidate.rstrip(".").strip()
     return candidate if is_bare_answer(candidate) else None
-
-
-def find_last_number(text: str) -> str | None:
-    numbers = _NUMBER_RE.findall(text)
-    if not numbers:
-        return None
-    return numbers[-1].rstrip(",")
-
-
-_FINDERS = {
-    "boxed": find_boxed,
-    "answer_phrase": find_answer_phrase,
-    "bare": find_bare,
-    "last_number": find_last_number,
-}

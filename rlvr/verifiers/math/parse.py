@@ -12,11 +12,12 @@ input it cannot read.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rlvr.verifiers.math.extract import MATH_WORDS, UNIT_WORDS, matching_brace
+from rlvr.verifiers.math.extract import MATH_WORDS, UNIT_WORDS, matching_brace, unescape_latex
 
 
 class AnswerParseError(ValueError):
@@ -38,7 +39,10 @@ class Text:
 
 @dataclass(frozen=True)
 class Choice:
+    """A multiple-choice letter, with what the answer wrote after it (``B. 17``), if anything."""
+
     letter: str
+    content: Node | None = None
 
 
 @dataclass(frozen=True)
@@ -68,14 +72,24 @@ class Matrix:
 
 
 @dataclass(frozen=True)
+class Ratio:
+    """``3:4``; equal to any ratio with proportional terms."""
+
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
 class Relation:
-    """An equation or (chained) inequality: ``parts[0] ops[0] parts[1] ops[1] ...``."""
+    """An equation, approximation or (chained) inequality: ``parts[0] ops[0] parts[1] ...``.
+
+    ``ops`` are ``=``, ``≈``, ``<``, ``<=``, ``>``, ``>=`` or ``!=``.
+    """
 
     ops: tuple[str, ...]
     parts: tuple[Node, ...]
 
 
-Node = Scalar | Text | Choice | Seq | SetOf | Union | Matrix | Relation
+Node = Scalar | Text | Choice | Seq | SetOf | Union | Matrix | Ratio | Relation
 
 MAX_ANSWER_CHARS = 1000
 MAX_NESTING = 60
@@ -93,6 +107,7 @@ _UNICODE = {
     "≤": r"\le ",
     "≥": r"\ge ",
     "≠": r"\ne ",
+    "≈": r"\approx ",
     "±": r"\pm ",
     "∪": r"\cup ",
     "∈": r"\in ",
@@ -110,22 +125,35 @@ _TEXT_CMD = (
 _WRAPPED_RE = re.compile(r"^" + _TEXT_CMD + r"\s*\{(.*)\}$", re.DOTALL)
 _TEXT_BLOCK_RE = re.compile(_TEXT_CMD + r"\s*\{([^{}]*)\}(\^\{?[23]\}?)?")
 _DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree|\^\{\\text\{o\}\}")
-_THOUSANDS_RE = re.compile(r"(?<![\d.])(\d{1,3})((?:(?:\{,\}|,)\d{3})+)(?![\d])")
+_THOUSANDS_RE = re.compile(r"(?<![\d.])\d{1,3}(?:(?:\{,\}|,)\d{3})+(?!\d)")
+_DIGIT_GROUPS_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:(?:\\[,;: !]|~| )\d{3})+(?![\d.,])")
+_DECIMAL_COMMA_RE = re.compile(r"(?<![\d,.])(\d+),(\d+)(?![\d,.])")
 _UNIT_TAIL_RE = re.compile(
     r"(?<=[\d}\s)])\s*\b([A-Za-z]+(?:\s+[A-Za-z]{2,})?)\s*(\^\{?[23]\}?)?\s*$"
 )
 _ASSIGN_IN_RE = re.compile(r"^[A-Za-z]\s*\\in\s*")
-_CHOICE_RE = re.compile(r"^\(?([A-E])\)(?:\s|$)|^\(?([A-E])\)?$")
+_CHOICE_RE = re.compile(
+    r"(?:(?i:option|choice)\s*)?(?:\(([A-J])\)|([A-J])(?:[.:)]|$))(?:\s+(.+))?", re.DOTALL
+)
 
 
-def clean(text: str) -> str:
-    """Strip LaTeX presentation that never changes the value: delimiters, spacing, units."""
-    s = text.strip()
+def clean(text: str, decimal_comma: bool = False) -> str:
+    """Strip LaTeX presentation that never changes the value: delimiters, spacing, units.
+
+    Set braces ``\\{ \\}`` become ``⦃ ⦄``. A comma between digits is a thousands separator
+    (``12,345``) outside brackets, or inside brackets whose items are separated by ", "; inside
+    other brackets it separates items (``(3,100)`` is a pair). With ``decimal_comma``, a comma
+    that cannot be a thousands separator is a decimal point (``0,5``, ``1,22``), outside brackets
+    or between ``;``-separated items.
+    """
+    s = unescape_latex(text).strip()
     for bad, good in _UNICODE.items():
         s = s.replace(bad, good)
+    s = re.sub(r"^\*+|\*+$", "", s).strip()  # markdown bold around the answer
     s = re.sub(r"^\$+|\$+$", "", s).strip()
     s = re.sub(r"^\\\(|\\\)$|^\\\[|\\\]$", "", s).strip()
     s = re.sub(r"(?<=\d),\\!\s*(?=\d{3})", ",", s)  # 10,\!080
+    s = _DIGIT_GROUPS_RE.sub(lambda m: re.sub(r"\D", "", m[0]), s)  # 12\,345 and 12 345
     s = _SPACING_RE.sub(" ", s)
     s = re.sub(r"\\(?:left|right)\s*(\\[{}|]|[()\[\].|])", lambda m: "" if m[1] == "." else m[1], s)
     s = re.sub(r"\\(?:lvert|rvert|vert)", "|", s)
@@ -140,13 +168,56 @@ def clean(text: str) -> str:
         s = whole.group(1).strip()
     s = _TEXT_BLOCK_RE.sub(_text_block, s)
     s = re.sub(r"\s+", " ", s).strip()
-    s = _THOUSANDS_RE.sub(lambda m: m[1] + re.sub(r"\{,\}|,", "", m[2]), s)
+    s = s.replace(r"\{", "⦃").replace(r"\}", "⦄")
+    s = _THOUSANDS_RE.sub(lambda m: _thousands(s, m), s)
+    if decimal_comma:
+        s = _DECIMAL_COMMA_RE.sub(lambda m: _decimal_comma(s, m), s)
     s = re.sub(r"\s*(?:percent|\\%)$", "%", s)
     s = _ASSIGN_IN_RE.sub("", s)
     unit = _UNIT_TAIL_RE.search(s)
     if unit and all(w.lower() in UNIT_WORDS for w in unit[1].split()) and unit.start() > 0:
         s = s[: unit.start()].strip()
     return s.rstrip(".").strip()
+
+
+def has_decimal_comma(text: str) -> bool:
+    """Whether ``text`` reads differently with decimal commas (``0,5``): then both are tried."""
+    return "," in text and clean(text, decimal_comma=True) != clean(text)
+
+
+def _thousands(s: str, m: re.Match[str]) -> str:
+    inner = _enclosing(s, m.start())
+    if "{,}" in m[0] or inner is None or re.search(r",\s", inner):
+        return re.sub(r"\{,\}|,", "", m[0])
+    return m[0]
+
+
+def _decimal_comma(s: str, m: re.Match[str]) -> str:
+    head, tail = m[1], m[2]
+    could_be_thousands = len(tail) == 3 and len(head) <= 3 and not head.startswith("0")
+    inner = _enclosing(s, m.start())
+    if could_be_thousands or (inner is not None and ";" not in inner):
+        return m[0]
+    return f"{head}.{tail}"
+
+
+def _enclosing(s: str, index: int) -> str | None:
+    """The content of the innermost ``()``, ``[]`` or ``⦃⦄`` around ``index``, None at the top."""
+    opens: list[int] = []
+    for i, ch in enumerate(s[:index]):
+        if ch in "([⦃":
+            opens.append(i)
+        elif ch in ")]⦄" and opens:
+            opens.pop()
+    if not opens:
+        return None
+    depth = 0
+    for j in range(opens[-1], len(s)):
+        depth += s[j] in "([⦃"
+        depth -= s[j] in ")]⦄"
+        if depth == 0:
+            return s[opens[-1] + 1 : j]
+    return s[opens[-1] + 1 :]
 
 
 def _text_block(m: re.Match[str]) -> str:
@@ -162,7 +233,7 @@ def _text_block(m: re.Match[str]) -> str:
 # ----------------------------------------------------------------------------------- structure
 _OPEN = "([{⦃"
 _CLOSE = ")]}⦄"
-_REL_RE = re.compile(r"\\(?:leq?slant|geq?slant|leq?|geq?|neq?|lt|gt)\b|<=|>=|!=|=|<|>")
+_REL_RE = re.compile(r"\\(?:leq?slant|geq?slant|leq?|geq?|neq?|lt|gt|approx)\b|<=|>=|!=|=|<|>")
 _REL_NAMES = {
     r"\le": "<=",
     r"\leq": "<=",
@@ -174,6 +245,7 @@ _REL_NAMES = {
     r"\gt": ">",
     r"\ne": "!=",
     r"\neq": "!=",
+    r"\approx": "≈",
 }
 
 
@@ -218,24 +290,32 @@ def _enclosed(s: str) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def parse_answer(text: str) -> Node:
+def parse_answer(text: str, decimal_comma: bool = False) -> Node:
     """Parse an extracted answer into a node tree; cached because references repeat."""
     if len(text) > MAX_ANSWER_CHARS:
         raise AnswerParseError(f"answer longer than {MAX_ANSWER_CHARS} characters")
-    s = clean(text)
+    s = clean(text, decimal_comma)
     if not s:
         raise AnswerParseError("empty answer")
-    s = s.replace(r"\{", "⦃").replace(r"\}", "⦄")
     return _parse(s)
+
+
+def readings(text: str) -> list[Node]:
+    """Every way to read an answer: one, or two when a comma may be a decimal point."""
+    nodes = [parse_answer(text)]
+    if has_decimal_comma(text):
+        with contextlib.suppress(AnswerParseError):
+            nodes.append(parse_answer(text, decimal_comma=True))
+    return nodes
 
 
 def _parse(s: str) -> Node:
     s = s.strip()
     if not s:
         raise AnswerParseError("empty item")
-    choice = _CHOICE_RE.match(s)
+    choice = _CHOICE_RE.fullmatch(s)
     if choice:
-        return Choice(choice[1] or choice[2])
+        return Choice(choice[1] or choice[2], _content(choice[3]))
     if s.startswith(r"\begin{"):
         return _parse_matrix(s)
     if s.startswith("⦃") and _enclosed(s):
@@ -249,7 +329,8 @@ def _parse(s: str) -> Node:
     if len(items) > 1:
         return _set(items)
     if _enclosed(s) and s[0] in "([" and s[-1] in ")]":
-        inner = split_top(s[1:-1], ",")
+        separator = ";" if len(split_top(s[1:-1], ";")) > 1 else ","
+        inner = split_top(s[1:-1], separator)
         if len(inner) > 1:
             return Seq(s[0], s[-1], tuple(_parse(p) for p in inner))
     pieces = split_top(s, _REL_RE)
@@ -257,9 +338,22 @@ def _parse(s: str) -> Node:
         ops = [m[0] for m in _REL_RE.finditer(s)]
         ops = [_REL_NAMES.get(op, op) for op, d in zip(ops, _rel_depths(s)) if d == 0]
         return Relation(tuple(ops), tuple(_parse(p) for p in pieces))
+    terms = split_top(s, re.compile(r"\\colon|:"))
+    if len(terms) > 1 and all(t.strip() for t in terms):
+        return Ratio(tuple(_parse(t) for t in terms))
     if r"\pm" in s or r"\mp" in s:
         return _expand_pm(s)
     return _scalar_or_text(s)
+
+
+def _content(text: str | None) -> Node | None:
+    """What follows a choice letter (``B. 17``), when it reads as an answer."""
+    if not text:
+        return None
+    try:
+        return _parse(text)
+    except AnswerParseError:
+        return None
 
 
 def _set(parts: list[str]) -> SetOf:

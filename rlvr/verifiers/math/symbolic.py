@@ -167,6 +167,38 @@ class SympyComparer:
             return Outcome(False, "not-equal")
         return Outcome(True, "symbolic-equal")
 
+    def positive_multiple(self, a: str, b: str) -> Outcome:
+        parsed = _parse_pair(a, b)
+        if isinstance(parsed, Outcome):
+            return parsed
+        x, y = parsed
+        if x == y or sympy.expand(x - y) == 0:
+            return Outcome(True, "symbolic-equal")
+        if y == 0:
+            return Outcome(False, "not-equal")
+        ratio = sympy.simplify(x / y)
+        if ratio.free_symbols or _has_infinity(ratio) or ratio.has(sympy.nan):
+            return Outcome(False, "not-equal")
+        if ratio.is_positive:
+            return Outcome(True, "symbolic-equal")
+        return Outcome(False, "not-equal")
+
+    def linear_root(self, text: str) -> tuple[str, str, int] | None:
+        try:
+            expr = sympy.expand(to_sympy(text))
+        except Exception:
+            return None
+        if len(expr.free_symbols) != 1:
+            return None
+        (variable,) = expr.free_symbols
+        slope = expr.diff(variable)
+        if slope.free_symbols or not slope.is_real or slope == 0:
+            return None
+        root = sympy.simplify(-expr.subs(variable, 0) / slope)
+        if root.free_symbols or not root.is_real:
+            return None
+        return str(variable), str(root), 1 if slope > 0 else -1
+
 
 def _parse_pair(a: str, b: str) -> tuple[sympy.Expr, sympy.Expr] | Outcome:
     """Both texts as sympy expressions, or the Outcome that says why not."""

@@ -22,21 +22,21 @@ from rlvr.verifiers.math.parse import (
     MAX_ANSWER_CHARS,
     AnswerParseError,
     Node,
-    Text,
     canonical,
-    parse_answer,
+    readings,
 )
 from rlvr.verifiers.math.worker import shared_pool
 
-REFERENCE_STRATEGIES = ("boxed", "answer_phrase", "bare", "last_number")
+REFERENCE_STRATEGIES = ("boxed", "answer_phrase", "bare")
+"""A reference is an answer, or a solution that states it (a box, ``####``, an answer phrase)."""
+_VALUE_WITH_UNIT_RE = re.compile(r"\s*(-?[\d.,]*\d)\s+(?:[^\W\d_]+\s*){1,3}\.?\s*")
 
 
 @dataclass(frozen=True)
 class _Pending:
-    """A case the cheap rules could not decide, waiting for sympy."""
+    """A case the cheap rules could not decide, waiting for sympy: readings to compare."""
 
-    pred: Node
-    ref: Node
+    pairs: tuple[tuple[Node, Node], ...]
     extracted: str
     details: dict[str, str]
 
@@ -119,7 +119,7 @@ class MathVerifier:
         ref = _reference(reference)
         if isinstance(ref, str):
             return Verdict(0.0, False, None, "bad-reference", {"error": ref})
-        ref_text, ref_node = ref
+        ref_text, ref_nodes = ref
         details = {"reference": ref_text}
         if not isinstance(completion, str):
             return Verdict(0.0, False, None, "not-a-string", details)
@@ -133,18 +133,28 @@ class MathVerifier:
         try:
             if canonical(extracted) == canonical(ref_text):
                 return Verdict(1.0, True, extracted, "exact-match", details)
-            pred_node = parse_answer(extracted)
+            pred_nodes = readings(extracted)
         except AnswerParseError as err:
             return Verdict(0.0, False, extracted, "parse-error", {**details, "error": str(err)})
-        try:
-            outcome = nodes_equal(pred_node, ref_node, self._cheap)
-        except NeedsSympy:
-            return _Pending(pred_node, ref_node, extracted, details)
-        return _verdict(outcome, extracted, details)
+        undecided, first = [], None
+        for pred_node in pred_nodes:
+            for ref_node in ref_nodes:
+                try:
+                    outcome = nodes_equal(pred_node, ref_node, self._cheap)
+                except NeedsSympy:
+                    undecided.append((pred_node, ref_node))
+                    continue
+                if outcome.equal:
+                    return _verdict(outcome, extracted, details)
+                first = first or outcome
+        if undecided:
+            return _Pending(tuple(undecided), extracted, details)
+        assert first is not None
+        return _verdict(first, extracted, details)
 
     def _symbolic(self, step: _Pending) -> Verdict:
         pool = shared_pool(self.memory_mb)
-        outcome = pool.compare(step.pred, step.ref, self.rel_tol, self.timeout_s)
+        outcome = pool.compare(step.pairs, self.rel_tol, self.timeout_s)
         return _verdict(outcome, step.extracted, step.details)
 
 
@@ -153,15 +163,21 @@ def _verdict(outcome: Outcome, extracted: str, details: dict[str, str]) -> Verdi
 
 
 @lru_cache(maxsize=65536)
-def _reference(reference: str) -> tuple[str, Node] | str:
-    """Extract and parse a reference once; an error message when it has no readable answer."""
+def _reference(reference: str) -> tuple[str, list[Node]] | str:
+    """Extract and parse a reference once; an error message when it has no readable answer.
+
+    A reference with no box, answer phrase or bare answer is read only as a value with a unit
+    ("5 marbles"), never as its last number: an unreadable reference must not match a guess.
+    """
     found = extract_answer(reference, REFERENCE_STRATEGIES)
     if found is None:
-        return "no answer found in the reference"
+        with_unit = _VALUE_WITH_UNIT_RE.fullmatch(reference)
+        if with_unit is None:
+            return "no answer found in the reference"
+        found = with_unit[1], "bare"
     if len(found[0]) > MAX_ANSWER_CHARS:
         return f"reference answer longer than {MAX_ANSWER_CHARS} characters"
     try:
-        return found[0], parse_answer(found[0])
-    except AnswerParseError:
-        # Still gradable by exact text: an unusual reference should not zero every sample.
-        return found[0], Text(re.sub(r"\s+", "", found[0]).lower())
+        return found[0], readings(found[0])
+    except AnswerParseError as err:
+        return f"unreadable reference answer {found[0][:100]!r}: {err}"

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
 
@@ -86,13 +87,16 @@ class WorkerPool:
             max_size=max_workers or os.cpu_count() or 1,
         )
 
-    def compare(self, pred: Node, ref: Node, rel_tol: float, timeout_s: float) -> Outcome:
+    def compare(
+        self, pairs: Sequence[tuple[Node, Node]], rel_tol: float, timeout_s: float
+    ) -> Outcome:
+        """The first equal outcome among ``(pred, ref)`` readings, else the first one's."""
         worker = self.processes.acquire()
         if not worker.wait_ready():
             self.processes.discard(worker, restart=True)
             return Outcome(False, "worker-crashed")
         try:
-            worker.conn.send((pred, ref, rel_tol, timeout_s))
+            worker.conn.send((tuple(pairs), rel_tol, timeout_s))
             if worker.conn.poll(timeout_s + GRACE_S):
                 outcome = worker.conn.recv()
                 self.processes.release(worker)
@@ -123,7 +127,6 @@ def _serve(fd: int, memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     conn = Connection(fd)
 
-    from rlvr.verifiers.math.compare import nodes_equal
     from rlvr.verifiers.math.symbolic import SympyComparer
 
     def on_timer(signum: int, frame: object) -> None:
@@ -133,14 +136,14 @@ def _serve(fd: int, memory_mb: int) -> None:
     conn.send("ready")
     while True:
         try:
-            pred, ref, rel_tol, timeout_s = conn.recv()
+            pairs, rel_tol, timeout_s = conn.recv()
         except (EOFError, OSError):
             return
         started = time.monotonic()
         try:
             try:
                 signal.setitimer(signal.ITIMER_REAL, timeout_s)
-                outcome = nodes_equal(pred, ref, SympyComparer(rel_tol))
+                outcome = _first_equal(pairs, SympyComparer(rel_tol))
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
         except Deadline:
@@ -152,6 +155,18 @@ def _serve(fd: int, memory_mb: int) -> None:
         if outcome.reason != "timeout" and time.monotonic() - started > timeout_s:
             outcome = Outcome(False, "timeout")
         conn.send(outcome)
+
+
+def _first_equal(pairs: Sequence[tuple[Node, Node]], comparer: object) -> Outcome:
+    from rlvr.verifiers.math.compare import nodes_equal
+
+    outcomes = []
+    for pred, ref in pairs:
+        outcome = nodes_equal(pred, ref, comparer)  # type: ignore[arg-type]
+        if outcome.equal:
+            return outcome
+        outcomes.append(outcome)
+    return outcomes[0]
 
 
 if __name__ == "__main__":
