@@ -236,6 +236,8 @@ def r_several_boxes(a: str, rng: random.Random) -> str | None:
             "Final Answer: The final answer is ${a}$. I hope it is correct.",
             "Wait, that was only the first part. Final answer: ${a}$",
             "On reflection the value is different.\n\nThe final answer is $\\boxed{{{a}}}$.",
+            "Let me redo the last step.\n\n### Final Answer\n{a}",
+            "That was premature.\n\n**Final Answer**\n\n${a}$",
         ]
     )
     return f"{work(rng)} This gives \\boxed{{{wrong}}} for the first part. " + ending.format(a=a)
@@ -267,6 +269,8 @@ def r_chain(a: str, rng: random.Random) -> str | None:
         return work(rng, 1) + " " + sentence.format(e=rng.choice(options))
     if k == "decimal":
         return work(rng, 1) + " " + sentence.format(e=f"t \\approx {a}")
+    if k == "expr" and _has_variable(a) and "\\" not in a:
+        return work(rng, 1) + " " + sentence.format(e=f"E = {a}")
     return None
 
 
@@ -316,6 +320,9 @@ _LANGUAGES = {
     "de": ("Zuerst rechnen wir: {w}", ["Die Antwort lautet ${a}$.", "Antwort: ${a}$"]),
     "es": ("Primero calculamos: {w}", ["Por lo tanto, la respuesta es ${a}$.", "Respuesta: ${a}$"]),
     "ru": ("Сначала вычислим: {w}", ["Ответ: ${a}$.", "Итак, ответ равен ${a}$."]),
+    "ko": ("먼저 계산합니다: {w}", ["따라서 정답은 ${a}$입니다.", "답: ${a}$"]),
+    "pt": ("Primeiro calculamos: {w}", ["Portanto, a resposta é ${a}$.", "Resposta: ${a}$"]),
+    "hi2": ("हम गणना करते हैं: {w}", ["अतः उत्तर है {a}।"]),
 }
 
 
@@ -324,6 +331,8 @@ def r_multilingual(a: str, rng: random.Random) -> str:
     ending = rng.choice([*endings, "$\\boxed{{{a}}}$"])
     if kind(a) == "int" and rng.random() < 0.5:
         ending = ending.replace("${a}$", "{a}")
+    if "{a}" in ending and "$" not in ending and kind(a) != "int":
+        ending = ending.replace("{a}", "${a}$")
     return head.format(w=formulas(rng)) + "\n" + ending.format(a=a)
 
 
@@ -343,11 +352,14 @@ def r_number_format(a: str, rng: random.Random) -> str | None:
             ]
         )
         return work(rng) + f" The total is ${sign}{form}$."
+    if k == "int" and abs(int(a)) >= 1000 and rng.random() < 0.3:
+        return work(rng) + f" In all, {int(a):,} items.".replace(",", rng.choice([" ", "\u202f"]))
     if k == "decimal":
         whole, frac = a.lstrip("-").split(".")
         if len(frac) != 3:
             sign = "-" if a.startswith("-") else ""
-            return f"Le résultat est donc {sign}{whole},{frac}."
+            comma = rng.choice([",", "{,}"])
+            return f"Le résultat est donc ${sign}{whole or '0'}{comma}{frac}$."
     if k == "tuple" and re.fullmatch(r"\(-?\d+, ?-?\d+\)", a):
         return work(rng) + f" The point is ${a.replace(' ', '')}$."
     return None
@@ -381,7 +393,16 @@ def notation_extras(rng: random.Random, n: int) -> Iterator[Case]:
         letter = rng.choice("ABCDE")
         other = rng.choice([c for c in "ABCDE" if c != letter])
         value = rng.randint(2, 99)
-        form = rng.choice(["{l}. {v}", "{l}) {v}", "({l}) {v}", "The correct option is ({l})."])
+        form = rng.choice(
+            [
+                "{l}. {v}",
+                "{l}) {v}",
+                "({l}) {v}",
+                "The correct option is ({l}).",
+                "So the answer is option **{l}**.",
+                "Checking each option:\n\nOption {l}",
+            ]
+        )
         ref = rng.choice([letter, f"\\text{{({letter})}}", f"({letter})"])
         yield _case(form.format(l=letter, v=value), ref, True, "notation")
         yield _case(form.format(l=other, v=value), ref, False, "notation")
@@ -394,6 +415,13 @@ def notation_extras(rng: random.Random, n: int) -> Iterator[Case]:
         yield _case(f"So ${pred}$.", f"x {op} {b}", True, "notation")
         yield _case(f"So ${pred}$.", f"x {flipped} {b}", False, "notation")
         yield _case(f"So ${pred}$.", f"x {op} {b + 1}", False, "notation")
+        lo, hi = sorted(rng.sample(range(-9, 10), 2))
+        chain = rng.choice([f"-{hi} \\le -x \\le {-lo}", f"{2 * lo} \\le 2x \\le {2 * hi}"])
+        yield _case(f"Therefore ${chain}$.", f"[{lo}, {hi}]", True, "notation")
+        yield _case(f"Therefore ${chain}$.", f"({lo}, {hi}]", False, "notation")
+        union = f"(-\\infty, {lo}) \\cup ({hi}, \\infty)"
+        yield _case(f"The solution set is $x < {lo}$ or $x > {hi}$.", union, True, "notation")
+        yield _case(f"The solution set is $x < {lo}$ or $x > {hi + 1}$.", union, False, "notation")
 
 
 def labelled_extras(rng: random.Random, n: int) -> Iterator[Case]:
@@ -428,6 +456,8 @@ def trap_cases(rng: random.Random, answers: list[str], n: int) -> Iterator[Case]
         yield _case(f"The answer is either {v} or {w}.", str(v), False, "traps")
         yield _case(f"It could be {w}, {v} or {v + 5}.", str(v), False, "traps")
         yield _case(f"$2x + {v} = {v + 6}$", str(v + 6), False, "traps")
+        yield _case(f"The answer is probably ${v}$, but it might be ${w}$.", str(v), False, "traps")
+        yield _case(f"The answer is not ${v}$; I could not finish.", str(v), False, "traps")
         if letters:
             ref = rng.choice(letters)
             yield _case(f"So ${v} = {ref}$.", ref, False, "traps")

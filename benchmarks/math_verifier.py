@@ -1,171 +1,181 @@
 """rlvr's MathVerifier against Hugging Face's math-verify on the same labelled cases, in one run.
 
-Prints, per case source and overall: accuracy, false positives/negatives, and throughput (cases/s)
-of both, and their ratios. Both run one case at a time in this process (math-verify's own timeout
-uses SIGALRM, so it must run in the main thread); rlvr's batch path is timed separately.
+Prints, per case source and per class: accuracy, false positives/negatives, errors and timeouts of
+both, then throughput (cases/s) of both and their ratio. Both run one case at a time in this
+process (math-verify's own timeout uses SIGALRM, so it must run in the main thread); rlvr's batch
+path is timed separately.
 
-Case sources (``completion``, ``reference``, ``expected``):
-  hand      tests/math_cases.py, the hand-written table (written for rlvr: read it with care)
-  math500   MATH-500 solutions vs their own answer (positive) and vs another problem's (negative,
-            unless the two answers are the same value), plus answers restated as a model would
-  gsm8k     GSM8K test solutions vs their own / another problem's final number
+Case sources (``completion``, ``reference``, ``expected``), from least to most independent of the
+verifier's code:
+
+  hand      tests/math_cases.py, the hand-written table (written with the verifier)
+  math500   MATH-500 solutions against their own answer and another problem's
+  gsm8k     GSM8K test solutions against their own final number and another problem's
+  dev       benchmarks/math_corpus.py: answers of both rewritten per class (tuned on)
+  heldout   benchmarks/math_heldout.py: the same classes, written without seeing the verifier
+  heldout2  benchmarks/math_heldout2.py: a second author, never used to change the verifier
+  real      benchmarks/data/math_real_completions.jsonl: SmolLM2-135M outputs, labelled by hand
 
     pip install -e '.[bench]'
-    python benchmarks/math_verifier.py [--quick] [--data ../shared/data]
+    python benchmarks/math_verifier.py [--quick] [--data ../shared/data] [--sources dev,real]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import random
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 from math_cases import CASES, MATH500_EQUAL_ANSWERS  # noqa: E402
 
-Case = tuple[str, str, bool, str]  # completion, reference, expected, source
+from rlvr.bench import Outcome, resolve_verifier, run  # noqa: E402
+
+Case = dict[str, Any]
+REAL = ROOT / "benchmarks" / "data" / "math_real_completions.jsonl"
+SOURCES = ("hand", "math500", "gsm8k", "dev", "heldout", "heldout2", "real")
 
 
-def hand_cases() -> list[Case]:
-    return [(c, r, e, "hand") for c, r, e in CASES]
+def hand_cases(data: Path) -> list[Case]:
+    return [_case(c, r, e, "hand") for c, r, e in CASES]
 
 
-def math500_cases(data: Path, limit: int | None) -> list[Case]:
-    rows = [json.loads(line) for line in (data / "math500_test.jsonl").open()][:limit]
-    cases: list[Case] = []
+def math500_cases(data: Path) -> list[Case]:
+    rows = [json.loads(line) for line in (data / "math500_test.jsonl").open()]
+    cases = []
     for k, row in enumerate(rows):
         other = rows[(k + 1) % len(rows)]["answer"]
         same = row["answer"].replace(" ", "") == other.replace(" ", "")
-        cases.append((row["solution"], row["answer"], True, "math500"))
-        cases.append(
-            (
-                row["solution"],
-                other,
-                same or frozenset({row["answer"], other}) in MATH500_EQUAL_ANSWERS,
-                "math500",
-            )
-        )
-        minerva = f"Final Answer: The final answer is ${row['answer']}$. I hope it is correct."
-        cases.append((minerva, row["answer"], True, "math500"))
+        equal = same or frozenset({row["answer"], other}) in MATH500_EQUAL_ANSWERS
+        cases.append(_case(row["solution"], row["answer"], True, "math500"))
+        cases.append(_case(row["solution"], other, equal, "math500"))
     return cases
 
 
-def gsm8k_cases(data: Path, limit: int | None) -> list[Case]:
-    rows = [json.loads(line) for line in (data / "gsm8k_test.jsonl").open()][:limit]
+def gsm8k_cases(data: Path) -> list[Case]:
+    rows = [json.loads(line) for line in (data / "gsm8k_test.jsonl").open()]
     answers = [r["answer"].rsplit("####", 1)[1].strip() for r in rows]
-    cases: list[Case] = []
+    cases = []
     for k, row in enumerate(rows):
         other = answers[(k + 1) % len(rows)]
         same = float(other.replace(",", "")) == float(answers[k].replace(",", ""))
-        cases.append((row["answer"], answers[k], True, "gsm8k"))
-        cases.append((row["answer"], other, same, "gsm8k"))
+        cases.append(_case(row["answer"], answers[k], True, "gsm8k"))
+        cases.append(_case(row["answer"], other, same, "gsm8k"))
     return cases
 
 
-def rlvr_judge() -> Callable[[str, str], bool]:
-    from rlvr.verifiers import MathVerifier
+def generated(module: str, seed: int) -> Any:
+    """Cases from one of the corpus scripts next to this one (``build(data, seed)``)."""
 
-    verifier = MathVerifier()
-    return lambda completion, reference: verifier(completion, reference).correct
+    def load(data: Path) -> list[Case]:
+        return importlib.import_module(module).build(data, seed)
 
-
-def math_verify_judge() -> Callable[[str, str], bool]:
-    from rlvr.bench import resolve_verifier
-
-    check = resolve_verifier("math-verify")  # the same adapter `rlvr bench --compare` uses
-    return lambda completion, reference: check(completion, reference).correct
+    return load
 
 
-def run(
-    judge: Callable[[str, str], bool], cases: list[Case]
-) -> tuple[list[bool | None], list[float]]:
-    answers: list[bool | None] = []
-    seconds: list[float] = []
-    for completion, reference, _, _ in cases:
-        start = time.perf_counter()
-        try:
-            answers.append(judge(completion, reference))
-        except Exception:  # a crash counts as an error, not as a verdict
-            answers.append(None)
-        seconds.append(time.perf_counter() - start)
-    return answers, seconds
+def real_cases(data: Path) -> list[Case]:
+    return [json.loads(line) for line in REAL.open()] if REAL.is_file() else []
 
 
-def latency(seconds: list[float]) -> str:
-    ordered = sorted(seconds)
+LOADERS = {
+    "hand": hand_cases,
+    "math500": math500_cases,
+    "gsm8k": gsm8k_cases,
+    "dev": generated("math_corpus", 0),
+    "heldout": generated("math_heldout", 7),
+    "heldout2": generated("math_heldout2", 3),
+    "real": real_cases,
+}
+
+
+def _case(completion: str, reference: str, expected: bool, source: str) -> Case:
+    return dict(completion=completion, reference=reference, expected=expected, source=source)
+
+
+def group_of(case: Case) -> str:
+    return f"{case['source']}/{case['tag']}" if "tag" in case else str(case["source"])
+
+
+def figures(outcomes: list[Outcome]) -> str:
+    n = len(outcomes)
+    right = sum(o.correct == o.expected for o in outcomes)
+    fp = sum(o.correct is True and not o.expected for o in outcomes)
+    fn = sum(o.correct is False and o.expected for o in outcomes)
+    errors = sum(o.correct is None for o in outcomes)
+    return f"{right / n:>8.1%} {fp:>4} {fn:>4} {errors:>4} {sum(o.timeout for o in outcomes):>4}"
+
+
+def latency(outcomes: list[Outcome]) -> str:
+    ordered = sorted(o.seconds for o in outcomes)
     p50, p95 = ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.95)]
     return f"p50 {p50 * 1e3:.2f} ms, p95 {p95 * 1e3:.1f} ms, max {ordered[-1]:.2f} s"
-
-
-def score(cases: list[Case], answers: list[bool | None]) -> dict[str, int]:
-    out = {"n": len(cases), "correct": 0, "false_pos": 0, "false_neg": 0, "errors": 0}
-    for (_, _, expected, _), got in zip(cases, answers):
-        if got is None:
-            out["errors"] += 1
-        elif got == expected:
-            out["correct"] += 1
-        elif got:
-            out["false_pos"] += 1
-        else:
-            out["false_neg"] += 1
-    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--quick", action="store_true", help="100 rows per data set (~1 minute)")
+    parser.add_argument("--quick", action="store_true", help="12 cases per class (~1 minute)")
+    parser.add_argument("--sources", default=",".join(SOURCES), help="comma-separated")
     args = parser.parse_args()
-    limit = 100 if args.quick else None
 
-    cases = hand_cases()
-    if (args.data / "math500_test.jsonl").is_file():
-        cases += math500_cases(args.data, limit) + gsm8k_cases(args.data, limit)
-    else:
-        print(f"(no data in {args.data}: hand-written cases only)")
+    cases: list[Case] = []
+    for source in args.sources.split(","):
+        if source not in LOADERS:
+            parser.error(f"unknown source {source!r}; choose from {', '.join(SOURCES)}")
+        needs_data = source not in ("hand", "real")
+        if needs_data and not (args.data / "math500_test.jsonl").is_file():
+            print(f"(no data in {args.data}: {source} skipped)")
+            continue
+        cases += LOADERS[source](args.data)
+    if args.quick:
+        by_group: dict[str, list[Case]] = defaultdict(list)
+        for case in cases:
+            by_group[group_of(case)].append(case)
+        rng = random.Random(0)
+        cases = [c for g in by_group.values() for c in rng.sample(g, min(12, len(g)))]
 
-    ours_judge, theirs_judge = rlvr_judge(), math_verify_judge()
-    ours_judge("1", "1"), theirs_judge("1", "1")  # imports and worker start-up outside the timing
-    ours, ours_times = run(ours_judge, cases)
-    theirs, theirs_times = run(theirs_judge, cases)
-    ours_s, theirs_s = sum(ours_times), sum(theirs_times)
+    ours_verifier, theirs_verifier = resolve_verifier("math"), resolve_verifier("math-verify")
+    ours_verifier("1", "1"), theirs_verifier("1", "1")  # imports and worker start-up untimed
+    ours, theirs = run(ours_verifier, cases), run(theirs_verifier, cases)
 
     from rlvr.verifiers import MathVerifier
 
     batch_start = time.perf_counter()
-    MathVerifier().verify_batch([c[0] for c in cases], [c[1] for c in cases], workers=2)
+    MathVerifier().verify_batch([c["completion"] for c in cases], [c["reference"] for c in cases])
     batch_s = time.perf_counter() - batch_start
 
-    by_source: dict[str, list[int]] = defaultdict(list)
+    groups: dict[str, list[int]] = defaultdict(list)
     for k, case in enumerate(cases):
-        by_source[case[3]].append(k)
-    print(
-        f"{'source':8} {'n':>5}  {'rlvr acc':>9} {'FP':>4} {'FN':>4} {'err':>4}  "
-        f"{'math-verify acc':>15} {'FP':>4} {'FN':>4} {'err':>4}"
-    )
-    for source, idx in [*by_source.items(), ("all", list(range(len(cases))))]:
-        sub = [cases[k] for k in idx]
-        a = score(sub, [ours[k] for k in idx])
-        b = score(sub, [theirs[k] for k in idx])
+        groups[group_of(case)].append(k)
+        if "tag" in case:
+            groups[f"{case['source']} (all)"].append(k)
+    groups["all"] = list(range(len(cases)))
+    header = f"{'acc':>8} {'FP':>4} {'FN':>4} {'err':>4} {'t/o':>4}"
+    print(f"{'':32}  {'rlvr':^28}   {'math-verify':^28}")
+    print(f"{'source/class':26} {'n':>5}  {header}   {header}")
+    for name in sorted(groups, key=lambda g: (g == "all", g.split("/")[0], "(all)" in g, g)):
+        idx = groups[name]
         print(
-            f"{source:8} {a['n']:>5}  {a['correct'] / a['n']:>9.1%} {a['false_pos']:>4} "
-            f"{a['false_neg']:>4} {a['errors']:>4}  {b['correct'] / b['n']:>15.1%} "
-            f"{b['false_pos']:>4} {b['false_neg']:>4} {b['errors']:>4}"
+            f"{name:26} {len(idx):>5}  {figures([ours[k] for k in idx])}"
+            f"   {figures([theirs[k] for k in idx])}"
         )
+    ours_s, theirs_s = sum(o.seconds for o in ours), sum(o.seconds for o in theirs)
     n = len(cases)
     print(
         f"\nthroughput, one case at a time: rlvr {n / ours_s:,.0f} cases/s, "
         f"math-verify {n / theirs_s:,.0f} cases/s, ratio {theirs_s / ours_s:.1f}x"
     )
-    print(f"latency: rlvr {latency(ours_times)}; math-verify {latency(theirs_times)}")
+    print(f"latency: rlvr {latency(ours)}; math-verify {latency(theirs)}")
     print(
-        f"rlvr verify_batch (workers=2): {n / batch_s:,.0f} cases/s, "
+        f"rlvr verify_batch (all cores): {n / batch_s:,.0f} cases/s, "
         f"{theirs_s / batch_s:.1f}x math-verify"
     )
 

@@ -160,6 +160,18 @@ def nodes_equal(pred: Node, ref: Node, cmp: ScalarComparer) -> Outcome:
     """Is the predicted answer ``pred`` equal to the reference ``ref``?"""
     if isinstance(ref, SetOf) and len(ref.items) == 1 and not isinstance(pred, SetOf):
         return nodes_equal(pred, ref.items[0], cmp)
+    if isinstance(pred, SetOf) and isinstance(ref, Seq) and ref.left == "(":
+        labelled = _labelled_values(pred)
+        if labelled is not None:  # "a = 3, b = 4, c = 5" (or "b = 4, a = 3, …") vs (3, 4, 5)
+            outcome = _all_equal(tuple(v for _, v in labelled), ref.items, cmp)
+            if outcome.equal:
+                return outcome
+            ordered = sorted(labelled, key=lambda lv: lv[0])
+            return _all_equal(tuple(v for _, v in ordered), ref.items, cmp)
+    if isinstance(pred, SetOf) and isinstance(ref, Union) and _all_inequalities(pred):
+        pred = Union(tuple(_as_interval(item, cmp) for item in pred.items))
+    if isinstance(ref, SetOf) and isinstance(pred, Union) and _all_inequalities(ref):
+        ref = Union(tuple(_as_interval(item, cmp) for item in ref.items))
     if isinstance(pred, SetOf) and not isinstance(ref, SetOf | Union):
         # One answer written several ways ("15\frac{39}{40}, or \frac{639}{40}"): each must hold.
         return _all_equal(pred.items, (ref,) * len(pred.items), cmp)
@@ -167,6 +179,8 @@ def nodes_equal(pred: Node, ref: Node, cmp: ScalarComparer) -> Outcome:
         return nodes_equal(pred.content, ref, cmp) if pred.content is not None else MISMATCH
     if isinstance(pred, Relation) and not isinstance(ref, Relation):
         value = final_value(pred)
+        if value is None and _is_identity(pred, cmp):
+            value = pred.parts[-1]  # "ab + 5b + 2a + 10 = (a+5)(b+2)": both sides one value
         if value is not None:
             return nodes_equal(value, ref, cmp)
         if not _is_inequality(pred) or not isinstance(ref, _INTERVALS):
@@ -346,10 +360,12 @@ def _all_scalars(pairs: list[tuple[str, str]], cmp: ScalarComparer) -> Outcome:
 
 
 # ------------------------------------------------------------------ equations and their values
-_NAME_RE = re.compile(r"[A-Za-z](?:_\w+)?|alpha|beta|gamma|theta|lambda|mu|phi|omega")
+_NAME_RE = re.compile(
+    r"(?:[A-Za-z](?:_\w+)?|alpha|beta|gamma|theta|lambda|mu|phi|omega)(?:\s*\(\s*[A-Za-z]\s*\))?"
+)
 _KNOWN_NAMES = frozenset(
     """sqrt root sin cos tan cot sec csc asin acos atan sinh cosh tanh log exp Abs floor ceiling
-    binomial factorial pi oo E I e i""".split()
+    binomial factorial pi oo e i""".split()
 )
 _TOKEN_RE = re.compile(r"[A-Za-z_]\w*")
 _CALL_RE = re.compile(r"([A-Za-z_]\w*)\s*\(([^()]*)\)")
@@ -390,6 +406,29 @@ def _is_label(node: Node) -> bool:
             break
         text = stripped
     return not re.search(r"\d", text)
+
+
+def _labelled_values(node: SetOf) -> list[tuple[str, Node]] | None:
+    """``[("a", 3), ("b", 4)]`` for ``a = 3, b = 4``; None unless every item names its value."""
+    out = []
+    for item in node.items:
+        value = final_value(item) if isinstance(item, Relation) else None
+        if value is None or not isinstance(item.parts[0], Scalar):  # type: ignore[union-attr]
+            return None
+        out.append((item.parts[0].text, value))  # type: ignore[union-attr]
+    return out if len({label for label, _ in out}) == len(out) else None
+
+
+def _all_inequalities(node: SetOf) -> bool:
+    return all(isinstance(i, Relation) and _is_inequality(i) for i in node.items)
+
+
+def _is_identity(rel: Relation, cmp: ScalarComparer) -> bool:
+    """An equation true for every value of its variables: a chain of rewritings."""
+    if not _is_equation(rel) or not all(isinstance(p, Scalar) for p in rel.parts):
+        return False
+    first, last = rel.parts[0], rel.parts[-1]
+    return cmp.scalar(first.text, last.text).equal  # type: ignore[union-attr]
 
 
 def _is_equation(rel: Relation) -> bool:
@@ -463,6 +502,14 @@ def _as_interval(node: Node, cmp: ScalarComparer | None = None) -> Node:
         return Seq("(", bracket[rel.ops[0]][1], (Scalar("-oo"), rel.parts[1]))
     if len(rel.parts) == 2 and _is_name(rel.parts[1]):
         return Seq(bracket[rel.ops[0]][0], ")", (rel.parts[0], Scalar("oo")))
+    if cmp is not None and len(rel.parts) == 3 and all(isinstance(p, Scalar) for p in rel.parts):
+        lo, mid, hi = (p.text for p in rel.parts)  # type: ignore[union-attr]
+        bounds = cmp.linear_root(f"({mid}) - ({lo})"), cmp.linear_root(f"({mid}) - ({hi})")
+        if bounds[0] is not None and bounds[1] is not None and bounds[0][::2] == bounds[1][::2]:
+            (variable, low, sign), (_, high, _) = bounds  # "-7 <= -x <= 2": x in [-2, 7]
+            ops = rel.ops if sign > 0 else rel.ops[::-1]
+            low, high = (low, high) if sign > 0 else (high, low)
+            return Seq(bracket[ops[0]][0], bracket[ops[1]][1], (Scalar(low), Scalar(high)))
     sided = _one_sided(rel)
     if cmp is not None and sided is not None:
         solved = cmp.linear_root(sided[1])

@@ -32,18 +32,26 @@ MAX_BARE_CHARS = 300
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)")
 _GSM8K_RE = re.compile(r"####[ \t]*([^\n]*)")
 _ANSWER_WORDS = (
-    r"answer|option|choice|réponse|reponse|antwort|respuesta|resposta|risposta|ответ|答案|答え|解答|"
+    r"answer|réponse|reponse|antwort|respuesta|resposta|risposta|ответ|答案|答え|解答|"
     r"الإجابة|الاجابة|الجواب|उत्तर|정답|cevap|jawaban|odpowiedź"
 )
+_CHOICE_WORDS = r"option|choice"
 _COPULAS = (
     r"\b(?:is|are|was|est|ist|lautet|es|é|è|equals|равен|равна|равно)(?![^\W\d_])"
     r"|是|为|為|は|هي|هو|है|:|：|="
 )
-_KEYWORDS = tuple(_ANSWER_WORDS.split("|"))
+_KEYWORDS = tuple(f"{_ANSWER_WORDS}|{_CHOICE_WORDS}".split("|"))
+# "the answer (to the question) is", "Réponse :", "答案是", "the correct option is"; not "is not".
 _PHRASE_RE = re.compile(
-    rf"(?:{_ANSWER_WORDS})s?(?:\*\*)?(?:\s+[^\W\d_]+){{0,3}}?\s*(?:\*\*)?\s*(?:{_COPULAS})\s*"
-    r"(?:\*\*)?\s*:?",
+    rf"(?:(?:{_ANSWER_WORDS})s?(?:\*\*)?(?:\s+[^\W\d_]+){{0,3}}?|(?:{_CHOICE_WORDS})s?)"
+    rf"\s*(?:\*\*)?\s*(?:{_COPULAS})(?!\s*not\b)\s*(?:\*\*)?\s*:?",
     re.IGNORECASE,
+)
+# "### Final Answer" or "**Réponse finale :**" alone on its line, the answer on the next ones.
+_HEADING_HEAD_RE = re.compile(r"[ \t#*>]*(?:[^\W\d_]+\s+){0,2}", re.IGNORECASE)
+_HEADING_TAIL_RE = re.compile(r"s?(?:\s+[^\W\d_]+)?[ \t*:#：]*\n")
+_HEDGE_RE = re.compile(
+    r"[\s,;$]*(?:but|or|however|though|although|maybe|perhaps|possibly)\b", re.IGNORECASE
 )
 # Math spans. Inline $...$ follows Pandoc's rule, so that prices ("$5 and $7") are not math: the
 # opening $ has a non-space right after it, the closing one a non-space right before it and no
@@ -58,7 +66,8 @@ _SPAN_RE = re.compile(
 _NUMBER_RE = re.compile(
     r"(?<![A-Za-z\d.\\_^])(?:(?<![\w)])-)?"
     r"(?:\\[dt]?frac\{-?\d+\}\{\d+\}"
-    r"|(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+|,\d+(?![,\d]))?(?:/\d+)?(?:\s?%)?)"
+    r"|(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])|\d+)"
+    r"(?:\.\d+|,\d+(?![,\d]))?(?:/\d+)?(?:\s?%)?)"
 )
 # What may stand between two boxes, spans or numbers of one answer: punctuation, math delimiters,
 # "and"/"or", a spacing command, a variable name being assigned ("x = ").
@@ -67,11 +76,20 @@ _CONNECTOR_RE = re.compile(
     r"|[A-Za-z](?:_\{?\w+\}?)?\s*=)*",
     re.IGNORECASE,
 )
+_LABEL_BEFORE_RE = re.compile(r"\b([A-Za-z](?:_\{?\w+\}?)?)\s*=\s*$")
 _LIST_GAP_RE = re.compile(r"\s*(?:,\s*(?:(?:and|or)\s+)?|(?:and|or)\s+)(?:[A-Za-z]\s*=\s*)?")
 _LATEX_CMD_RE = re.compile(r"\\(?:begin|end)\{[a-zA-Z*]*\}|\\[a-zA-Z]+")
 _TEXT_BLOCK_RE = re.compile(r"\\(?:text|textbf|textit|mbox|mathrm|textnormal)\s*\{[^{}]*\}")
 _WORD_RE = re.compile(r"[A-Za-z]{2,}")
 _MATHY_RE = re.compile(r"[\d\\=<>()\[\]{}^+*/-]")
+_CHOICE_LINE_RE = re.compile(
+    r"(?:(?i:option|choice)\s+)?\(?[A-J]\)?|(?:\([A-J]\)|[A-J][.:)])\s.{0,200}"
+)
+# "the answer is not 5": nothing in that sentence may be taken for the answer.
+_NEGATED_RE = re.compile(
+    rf"(?:{_ANSWER_WORDS})s?(?:\s+[^\W\d_]+){{0,3}}?\s+(?:is|are|was)\s+not\b[^.;\n]*",
+    re.IGNORECASE,
+)
 _LONE_VARIABLE_RE = re.compile(r"\s*[A-Za-z](?:_\{?\w+\}?)?\s*")
 _ENVIRONMENT_RE = re.compile(r"\\(begin|end)\{[a-zA-Z*]+\}")
 
@@ -139,7 +157,7 @@ def _find(text: str, strategies: Sequence[str]) -> _Found | None:
         if bare:
             return _Found(0, len(text), bare, "bare")
     offset = max(0, len(text) - TAIL_CHARS)
-    tail = text[offset:]
+    tail = _NEGATED_RE.sub(lambda m: " " * len(m[0]), text[offset:])
     if "bare" in strategies:
         line = _last_line_answer(tail)
         if line is not None:
@@ -251,7 +269,12 @@ def _join_boxes(boxes: list[_Box]) -> _Found:
 
 
 def _connects(gap: str) -> bool:
-    return len(gap) <= 40 and _CONNECTOR_RE.fullmatch(gap) is not None
+    """Whether two pieces of an answer are listed together: a connective, not just a space."""
+    return (
+        len(gap) <= 40
+        and _CONNECTOR_RE.fullmatch(gap) is not None
+        and re.search(r"[,;&]|\\q?quad|\band\b|\bor\b|=", gap, re.IGNORECASE) is not None
+    )
 
 
 def matching_brace(text: str, open_index: int, limit: int = 20_000) -> int | None:
@@ -314,12 +337,21 @@ def _last_phrases(text: str, per_keyword: int = 32, limit: int = 8) -> list[re.M
             starts.add(end)
     phrases = []
     for start in sorted(starts, reverse=True):
-        match = _PHRASE_RE.match(text, start)
+        match = _PHRASE_RE.match(text, start) or _heading(text, start)
         if match:
             phrases.append(match)
             if len(phrases) == limit:
                 break
     return phrases
+
+
+def _heading(text: str, start: int) -> re.Match[str] | None:
+    """A keyword alone on its line ("## Final Answer"); the match ends at the line break."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if not _HEADING_HEAD_RE.fullmatch(text, line_start, start):
+        return None
+    keyword = re.compile(rf"(?:{_ANSWER_WORDS})", re.IGNORECASE).match(text, start)
+    return _HEADING_TAIL_RE.match(text, keyword.end()) if keyword else None
 
 
 def _phrase_value(text: str, end: int) -> _Found | None:
@@ -339,18 +371,38 @@ def _phrase_value(text: str, end: int) -> _Found | None:
                 break
             chain.append(after)
         value = ", ".join(_span_content(m) for m in chain)
-        return _Found(start, start + chain[-1].end(), value, "answer_phrase")
+        return _Found(
+            start,
+            start + chain[-1].end(),
+            value + _hedged(rest[chain[-1].end() :]),
+            "answer_phrase",
+        )
     clause = _first_clause(rest)
     if clause and is_bare_answer(clause):
         return _Found(start, start + len(clause), clause, "answer_phrase")
     group = _first_number_group(clause)
     if group is not None:
-        return _Found(start, start + len(clause), group, "answer_phrase")
+        value, end = group
+        return _Found(start, start + len(clause), value + _hedged(clause[end:]), "answer_phrase")
     return None
 
 
-def _first_number_group(clause: str) -> str | None:
-    """The first number of a clause and those listed with it, if only a few words precede it."""
+def _hedged(after: str) -> str:
+    """ ", 40" when the sentence goes on to offer another value ("$4$, but it might be $40$"):
+    the answer is then both, which equals no single reference."""
+    hedge = _HEDGE_RE.match(after)
+    if not hedge:
+        return ""
+    sentence = _first_clause(after[hedge.end() :])
+    other = _SPAN_RE.search(sentence) or _NUMBER_RE.search(sentence)
+    if other is None:
+        return ""
+    return ", " + (_span_content(other) if other.re is _SPAN_RE else other[0])
+
+
+def _first_number_group(clause: str) -> tuple[str, int] | None:
+    """The first number of a clause and those listed with it, if only a few words precede it;
+    with the index where the group ends."""
     numbers = list(_NUMBER_RE.finditer(clause))
     if not numbers or len(clause[: numbers[0].start()].split()) > 3:
         return None
@@ -359,7 +411,7 @@ def _first_number_group(clause: str) -> str | None:
         if not _LIST_GAP_RE.fullmatch(clause[group[-1].end() : number.start()]):
             break
         group.append(number)
-    return ", ".join(n[0] for n in group)
+    return ", ".join(n[0] for n in group), group[-1].end()
 
 
 def _last_answer_tag(text: str) -> tuple[int, str] | None:
@@ -381,7 +433,7 @@ def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
 def _first_clause(text: str) -> str:
     """Cut at the end of the line or sentence (a period not inside a number)."""
     line = text[:2000].split("\n", 1)[0]
-    match = re.search(r"\.(?!\d)|;|[。；，！？]|\s+(?:because|since|so|which)\s", line)
+    match = re.search(r"\.(?!\d)|;|[。；，！？।॥۔]|\s+(?:because|since|so|which)\s", line)
     clause = line[: match.start()] if match else line
     return clause.strip().strip("*").strip()
 
@@ -421,6 +473,8 @@ def _mask(text: str, spans: list[tuple[int, int, str]]) -> str:
 
 
 def _last_number_group(text: str) -> _Found | None:
+    """The last number and those listed with it ("2, 3 or 5"), with their labels if every one
+    has one ("a = 1 and b = 2")."""
     numbers = list(_NUMBER_RE.finditer(text))
     if not numbers:
         return None
@@ -429,8 +483,13 @@ def _last_number_group(text: str) -> _Found | None:
         if not _LIST_GAP_RE.fullmatch(text[number.end() : group[0].start()]):
             break
         group.insert(0, number)
-    value = ", ".join(n[0].rstrip(",") for n in group)
-    return _Found(group[0].start(), group[-1].end(), value, "last_number")
+    labels = [_LABEL_BEFORE_RE.search(text, max(0, n.start() - 16), n.start()) for n in group]
+    if all(labels):
+        items = [f"{label[1]} = {n[0]}" for label, n in zip(labels, group)]  # type: ignore[index]
+        start = labels[0].start()  # type: ignore[union-attr]
+    else:
+        items, start = [n[0].rstrip(",") for n in group], group[0].start()
+    return _Found(start, group[-1].end(), ", ".join(items), "last_number")
 
 
 def find_last_number(text: str) -> str | None:
@@ -475,7 +534,9 @@ def _last_line_answer(text: str) -> _Found | None:
     stripped = text.rstrip()
     start = stripped.rfind("\n") + 1
     line = stripped[start:].strip().strip("*").strip()
-    if not start or not (_MATHY_RE.search(line) or re.fullmatch(r"\(?[A-J]\)?", line)):
+    if start and _CHOICE_LINE_RE.fullmatch(line):
+        return _Found(start, len(stripped), line, "bare")
+    if not start or not re.search(r"[\dA-Za-z]", line) or not _MATHY_RE.search(line):
         return None
     answer = find_bare(line)
     return _Found(start, len(stripped), answer, "bare") if answer else None
@@ -487,5 +548,5 @@ def find_bare(text: str) -> str | None:
     candidate = text.strip()
     candidate = re.sub(r"^\$+|\$+$", "", candidate).strip()
     candidate = re.sub(r"^\\\(|\\\)$|^\\\[|\\\]$", "", candidate).strip()
-    candidate = candidate.rstrip(".").strip()
+    candidate = candidate.rstrip(".。।").strip()
     return candidate if is_bare_answer(candidate) else None

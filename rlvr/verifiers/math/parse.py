@@ -127,11 +127,18 @@ _TEXT_BLOCK_RE = re.compile(_TEXT_CMD + r"\s*\{([^{}]*)\}(\^\{?[23]\}?)?")
 _DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree|\^\{\\text\{o\}\}")
 _THOUSANDS_RE = re.compile(r"(?<![\d.])\d{1,3}(?:(?:\{,\}|,)\d{3})+(?!\d)")
 _DIGIT_GROUPS_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:(?:\\[,;: !]|~| )\d{3})+(?![\d.,])")
-_DECIMAL_COMMA_RE = re.compile(r"(?<![\d,.])(\d+),(\d+)(?![\d,.])")
+_DECIMAL_COMMA_RE = re.compile(r"(?<![\d,.}])(\d+)(?:\{,\}|,)(\d+)(?![\d,.{])")
 _UNIT_TAIL_RE = re.compile(
     r"(?<=[\d}\s)])\s*\b([A-Za-z]+(?:\s+[A-Za-z]{2,})?)\s*(\^\{?[23]\}?)?\s*$"
 )
-_ASSIGN_IN_RE = re.compile(r"^[A-Za-z]\s*\\in\s*")
+_ASSIGN_IN_RE = re.compile(r"^\\?[A-Za-z]\w*(?:\([^()\d]*\))?\s*\\in\s*")
+_IMPLIES_RE = re.compile(r"\\(?:Rightarrow|Longrightarrow|implies|therefore)(?![A-Za-z])|⇒|⟹|∴")
+_TRAILING_TEXT_RE = re.compile(
+    r"(?<=[\d}).%\s])\s*" + _TEXT_CMD + r"\s*\{[^{}]*\}(\^\{?[23]\}?)?\s*$"
+)
+_REPEATING_RE = re.compile(
+    r"(?<![\d.])(\d*)\.(\d*?)(?:\\overline\{(\d+)\}|(\d)\4+\s*(?:\.\.\.|\\[lc]?dots))"
+)
 _CHOICE_RE = re.compile(
     r"(?:(?i:option|choice)\s*)?(?:\(([A-J])\)|([A-J])(?:[.:)]|$))(?:\s+(.+))?", re.DOTALL
 )
@@ -149,7 +156,8 @@ def clean(text: str, decimal_comma: bool = False) -> str:
     s = unescape_latex(text).strip()
     for bad, good in _UNICODE.items():
         s = s.replace(bad, good)
-    s = re.sub(r"^\*+|\*+$", "", s).strip()  # markdown bold around the answer
+    s = re.sub(r"^\*\*|\*\*$|(?<=\s)\*\*|\*\*(?=\s)", "", s)  # markdown bold, not x**2
+    s = re.sub(r"^\*+|\*+$", "", s).strip()
     s = re.sub(r"^\$+|\$+$", "", s).strip()
     s = re.sub(r"^\\\(|\\\)$|^\\\[|\\\]$", "", s).strip()
     s = re.sub(r"(?<=\d),\\!\s*(?=\d{3})", ",", s)  # 10,\!080
@@ -162,10 +170,12 @@ def clean(text: str, decimal_comma: bool = False) -> str:
     s = re.sub(r"\\\$|\$", "", s)
     s = s.replace(r"\%", "%")
     s = _DEGREE_RE.sub("", s)
-    # Text: the whole answer as text keeps its words; units after a value are dropped.
+    s = _IMPLIES_RE.split(s)[-1].strip() or s  # "2x = 10 \Rightarrow x = 5": the last step
+    # Text: the whole answer as text keeps its words; a text block after a value is its unit.
     whole = _WRAPPED_RE.match(s)
     if whole and matching_brace(s, s.index("{")) == len(s) - 1:
         s = whole.group(1).strip()
+    s = _TRAILING_TEXT_RE.sub("", s)
     s = _TEXT_BLOCK_RE.sub(_text_block, s)
     s = re.sub(r"\s+", " ", s).strip()
     s = s.replace(r"\{", "⦃").replace(r"\}", "⦄")
@@ -174,10 +184,29 @@ def clean(text: str, decimal_comma: bool = False) -> str:
         s = _DECIMAL_COMMA_RE.sub(lambda m: _decimal_comma(s, m), s)
     s = re.sub(r"\s*(?:percent|\\%)$", "%", s)
     s = _ASSIGN_IN_RE.sub("", s)
+    s = _REPEATING_RE.sub(_repeating, s)
     unit = _UNIT_TAIL_RE.search(s)
-    if unit and all(w.lower() in UNIT_WORDS for w in unit[1].split()) and unit.start() > 0:
+    if unit and unit.start() > 0 and _is_unit(unit[1], s[: unit.start()]):
         s = s[: unit.start()].strip()
     return s.rstrip(".").strip()
+
+
+def _is_unit(words: str, before: str) -> bool:
+    """Words after a number are its unit ("5 cm", "12 marbles"); short ones only when known."""
+    after_value = re.search(r"[\d})%]\s*$", before) is not None
+    return all(
+        w.lower() in UNIT_WORDS
+        or (after_value and len(w) >= 3 and w.lower() not in MATH_WORDS | _GREEK)
+        for w in words.split()
+    )
+
+
+def _repeating(m: re.Match[str]) -> str:
+    r"""``0.1\overline{6}`` or ``0.1666...`` as the exact fraction ``1/6``."""
+    whole, fixed, period = m[1] or "0", m[2], m[3] or m[4]
+    numerator = int(whole + fixed + period) - int(whole + fixed)
+    denominator = 10 ** len(fixed) * (10 ** len(period) - 1)
+    return f"({numerator})/({denominator})"
 
 
 def has_decimal_comma(text: str) -> bool:
@@ -223,7 +252,8 @@ def _enclosing(s: str, index: int) -> str | None:
 def _text_block(m: re.Match[str]) -> str:
     content = m[1].strip()
     words = content.lower().split()
-    if words and all(w in UNIT_WORDS for w in words):
+    after_value = re.search(r"[\d})]\s*$", m.string[: m.start()]) is not None
+    if words and after_value and all(w in UNIT_WORDS for w in words):
         return " "
     if words in (["and"], ["or"]):
         return ", "
@@ -297,25 +327,32 @@ def parse_answer(text: str, decimal_comma: bool = False) -> Node:
     s = clean(text, decimal_comma)
     if not s:
         raise AnswerParseError("empty answer")
-    return _parse(s)
+    return _parse(s, choice=True)
 
 
 def readings(text: str) -> list[Node]:
-    """Every way to read an answer: one, or two when a comma may be a decimal point."""
-    nodes = [parse_answer(text)]
-    if has_decimal_comma(text):
+    """Every way to read an answer: one, or two when a comma may be a decimal point.
+
+    Raises AnswerParseError when no reading parses.
+    """
+    if not has_decimal_comma(text):
+        return [parse_answer(text)]
+    nodes = []
+    for decimal_comma in (False, True):
         with contextlib.suppress(AnswerParseError):
-            nodes.append(parse_answer(text, decimal_comma=True))
-    return nodes
+            nodes.append(parse_answer(text, decimal_comma))
+    return nodes or [parse_answer(text)]
 
 
-def _parse(s: str) -> Node:
+def _parse(s: str, choice: bool = False) -> Node:
+    """``choice``: whether a lone capital letter may be a multiple-choice answer here (at the top
+    or in a list), rather than a name (``A = 5``, ``(A, B)``)."""
     s = s.strip()
     if not s:
         raise AnswerParseError("empty item")
-    choice = _CHOICE_RE.fullmatch(s)
-    if choice:
-        return Choice(choice[1] or choice[2], _content(choice[3]))
+    letter = _CHOICE_RE.fullmatch(s) if choice else None
+    if letter:
+        return Choice(letter[1] or letter[2], _content(letter[3]))
     if s.startswith(r"\begin{"):
         return _parse_matrix(s)
     if s.startswith("⦃") and _enclosed(s):
@@ -362,7 +399,7 @@ def _set(parts: list[str]) -> SetOf:
     for part in parts:
         if not part.strip():
             continue
-        node = _parse(part)
+        node = _parse(part, choice=True)
         if isinstance(node, SetOf) and (r"\pm" in part or r"\mp" in part):
             items.extend(node.items)
         else:
@@ -420,6 +457,7 @@ _GREEK = frozenset(
 )
 _COMMANDS = {
     r"\pi": " pi ",
+    r"\lambda": " lamda ",  # sympy's spelling: lambda is a Python keyword
     r"\infty": " oo ",
     r"\infin": " oo ",
     r"\cdot": "*",
@@ -450,6 +488,7 @@ def latex_to_text(s: str) -> str:
     except RecursionError:
         raise AnswerParseError("nested too deeply") from None
     out = re.sub(r"\|([^|]*)\|", r"Abs(\1)", out)
+    out = re.sub(r"\b(?:infinity|infty|inf)\b", "oo", out, flags=re.IGNORECASE)
     out = re.sub(r"(\d)\s*[eE]\s*([+-]?\d+)\b", r"\1*10**(\2)", out)
     out = re.sub(r"\s+", " ", out).strip()
     out = re.sub(r"(?<![\d.\w])0+(?=\d)", "", out)  # 042 -> 42 (Python rejects leading zeros)

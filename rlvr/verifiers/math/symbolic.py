@@ -24,8 +24,9 @@ from sympy.parsing.sympy_parser import (
 from rlvr.verifiers.math.compare import CheapComparer, NeedsSympy, Outcome, numbers_match
 
 TRANSFORMATIONS = (*standard_transformations, implicit_multiplication_application, convert_xor)
+# Not E and I: in an answer, E and I are names (a point, a choice); e and i are the constants.
 _SAFE_NAMES = """sqrt root sin cos tan cot sec csc asin acos atan sinh cosh tanh log exp Abs floor
-ceiling binomial factorial factorial2 Symbol Integer Float Rational Function Add Mul Pow pi E I
+ceiling binomial factorial factorial2 Symbol Integer Float Rational Function Add Mul Pow pi
 oo""".split()
 NAMESPACE = {"__builtins__": {}, **{name: getattr(sympy, name) for name in _SAFE_NAMES}}
 LOCALS = {"e": sympy.E, "i": sympy.I, "ln": sympy.log}
@@ -41,6 +42,10 @@ _PROBES = tuple(
 
 
 _BIG_FACTORIAL_RE = re.compile(r"\d{6,}\s*!|(?:factorial2?|binomial)\(\s*\d{6,}")
+
+
+_CALL_RE = re.compile(r"\b[A-Za-z]\(\s*[A-Za-z]\s*\)")
+_CALL_SYMBOL = "Q_call"
 
 
 class TooComplex(ValueError):
@@ -184,6 +189,10 @@ class SympyComparer:
         return Outcome(False, "not-equal")
 
     def linear_root(self, text: str) -> tuple[str, str, int] | None:
+        calls = set(_CALL_RE.findall(text))
+        if len(calls) == 1:  # "-f(x) <= 3": f(x) is the variable (sympy would read f*x)
+            (call,) = calls
+            text = text.replace(call, _CALL_SYMBOL)
         try:
             expr = sympy.expand(to_sympy(text))
         except Exception:
@@ -197,7 +206,8 @@ class SympyComparer:
         root = sympy.simplify(-expr.subs(variable, 0) / slope)
         if root.free_symbols or not root.is_real:
             return None
-        return str(variable), str(root), 1 if slope > 0 else -1
+        name = str(variable).replace(_CALL_SYMBOL, call) if len(calls) == 1 else str(variable)
+        return name, str(root), 1 if slope > 0 else -1
 
 
 def _parse_pair(a: str, b: str) -> tuple[sympy.Expr, sympy.Expr] | Outcome:
