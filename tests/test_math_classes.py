@@ -6,6 +6,7 @@ form is accepted, a changed value in the same form is rejected. The issue's own 
 the end.
 """
 
+import time
 from fractions import Fraction
 
 import pytest
@@ -116,18 +117,27 @@ def test_labelled_tuples_and_lists(v, values, names):
     assert v(f"$({', '.join(names)}) = {tuple_text}$", tuple_text).correct
     pairs = [f"{n} = {x}" for n, x in zip(names, values)]
     assert v("We get " + " and ".join(pairs) + ".", tuple_text).correct
-    assert v("We get $" + ", ".join(reversed(pairs)) + "$.", tuple_text).correct
+    # the order written is the order compared: the tuple's own order is the problem's to say
+    reversed_tuple = "(" + ", ".join(map(str, reversed(values))) + ")"
+    assert v("We get $" + ", ".join(reversed(pairs)) + "$.", reversed_tuple).correct
     wrong = "(" + ", ".join(map(str, [values[0] + 1, *values[1:]])) + ")"
     assert not v(f"$({', '.join(names)}) = {tuple_text}$", wrong).correct
 
 
 @SETTINGS
-@given(st.integers(1, 30), st.integers(1, 30), st.integers(2, 5))
+@given(st.integers(1, 9), st.integers(1, 9), st.integers(2, 5))
 def test_ratios_are_equal_when_proportional(v, p, q, k):
     assert v(f"$m:n = {p}:{q}$", f"{p}:{q}").correct
     assert v(f"The ratio is ${k * p}:{k * q}$.", f"{p}:{q}").correct
     if Fraction(p, q) != Fraction(q, p):
         assert not v(f"$m:n = {q}:{p}$", f"{p}:{q}").correct
+    assert not v("$0:0$", f"{p}:{q}").correct  # proportional to everything: no answer
+
+
+@pytest.mark.parametrize(("pred", "ref"), [("1:3", "10:30"), ("1:00", "5:00"), ("2:30", "12:30")])
+def test_times_of_day_are_not_ratios(v, pred, ref):
+    assert not v(f"It ends at ${pred}$.", ref).correct
+    assert v(f"It ends at ${ref}$.", ref).correct
 
 
 # -------------------------------------------------------------------------------- 4. math spans
@@ -257,6 +267,59 @@ def test_nothing_is_earned_without_an_answer(v, x, d):
     assert not v(rf"$\boxed{{{x}}}$ or $\boxed{{{y}}}$", str(x)).correct
     assert not v(f"It could be {y}, {x + 5} or {x}.", str(x)).correct
     assert not v(f"The answer is not ${x}$; I could not finish.", str(x)).correct
+
+
+# Found by a red-team pass: each completion states no value equal to the reference.
+@pytest.mark.parametrize(
+    ("completion", "reference"),
+    [
+        (r"\boxed{\{\}}", "42"),  # an empty set is not every answer
+        (r"\boxed{,}", "42"),
+        (r"\boxed{(\{\},\{\})}", "(1, 2)"),
+        (r"\boxed{10^{400}x}", "5"),  # overflow must not make every probe agree
+        (r"\boxed{10^{400}}", "2^{2000}"),  # nor every huge number equal
+        (r"\boxed{3^{40}}", "12157665459056928800"),  # integers beyond 2^53 compare exactly
+        (r"\boxed{2^{60}+1}", "2^{60}"),
+        (r"\boxed{1000000.5}", "1000000"),  # no tolerance against an integer
+        (r"\boxed{1,1}", "1"),
+        (r"$x \not= 5$", "5"),
+        ("x =/= 5", "5"),
+        (r"5 \text{ is wrong}", "5"),
+        ("2 million", "2"),
+        ("5 squared", "5"),
+        (r"The answer isn't $\boxed{4}$", "4"),
+        ("The answer is 4; maybe 40.", "4"),
+        ("The answer is 4 — or maybe 40.", "4"),
+        (r"The answer is $4$ (maybe $40$).", "4"),
+        (r"\boxed{4 \text{ (or 40)}}", "4"),
+        ("Answer: 4\nAlternatively: 40", "4"),
+        (r"The answer is $\boxed{4}$, or possibly $\boxed{40}$.", "40"),
+        (r"So $\boxed{4}$. Then \boxed{40", "4"),  # the final box was cut off
+    ],
+)
+def test_red_team_false_positives(v, completion, reference):
+    assert not v(completion, reference).correct
+
+
+@pytest.mark.parametrize(
+    ("completion", "reference"),
+    [
+        (r"\boxed{\{\}}", r"\{\}"),
+        (r"\boxed{3^{40}}", "12157665459056928801"),
+        (r"\boxed{1.5 \times 10^{3}}", "1500"),
+        (r"The answer is $\boxed{5}$, not $\boxed{6}$.", "5"),
+        (r"\boxed{1,1}", "1.1"),
+    ],
+)
+def test_red_team_true_positives_kept(v, completion, reference):
+    assert v(completion, reference).correct
+
+
+@pytest.mark.parametrize("text", ["The final answer" + "\n" * 20000, "answer" + " " * 40000 + "x"])
+def test_whitespace_runs_do_not_make_patterns_quadratic(v, text):
+    start = time.monotonic()
+    assert not v(text, "5").correct
+    assert time.monotonic() - start < 1.0
 
 
 @pytest.mark.parametrize("reference", ["x^2 + \\frac{", "ABC2D", "}{", "see the solution", ""])

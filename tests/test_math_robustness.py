@@ -37,6 +37,17 @@ PATHOLOGICAL = {
     "spaces after ####": "#### 6" + " " * 1_000_000 + "x",
     "unclosed answer tags": "<answer>" * 200_000 + "</answer",
     "boxed dollar run": r"\boxed{" + "$" * 100_000 + "x}",
+    "unclosed inline spans": "$a " * 400_000,
+    "unclosed display spans": "\\[" * 300_000,
+    "answer words, no copula": "answer a b c " * 100_000,
+    "phrases before unclosed spans": "The answer is $a " * 60_000,
+    "boxes joined by connectives": "\\boxed{1} and " * 100_000,
+    "a megabyte-long list": "1, " * 300_000,
+    "think blocks": "</think>" * 200_000,
+    "environments, half-escaped": "\\begin{x}" * 100_000 + "\\\\" + "\\\\\\frac",
+    "spaced thousands": "1\\,000" * 100_000,
+    "long ratio": ":".join(["1"] * 400),
+    "approximation chain": "\\approx ".join(["1"] * 300),
 }
 
 

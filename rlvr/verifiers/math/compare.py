@@ -107,11 +107,12 @@ def numbers_match(
 ) -> Outcome:
     """Equal, or within ``rel_tol`` relative to the larger magnitude.
 
-    Two integers must match exactly (999999 is not 10^6), as must infinities.
+    An integer on either side must be matched exactly (999999 and 1000000.5 are not 10^6), as
+    must infinities.
     """
     if a == b:
         return Outcome(True, "numeric-equal")
-    if not (cmath.isfinite(a) and cmath.isfinite(b)) or (_is_integer(a) and _is_integer(b)):
+    if not (cmath.isfinite(a) and cmath.isfinite(b)) or _is_integer(a) or _is_integer(b):
         return Outcome(False, "not-equal")
     x, y = complex(a), complex(b)
     if abs(x - y) <= rel_tol * max(abs(x), abs(y)):
@@ -162,18 +163,17 @@ def nodes_equal(pred: Node, ref: Node, cmp: ScalarComparer) -> Outcome:
         return nodes_equal(pred, ref.items[0], cmp)
     if isinstance(pred, SetOf) and isinstance(ref, Seq) and ref.left == "(":
         labelled = _labelled_values(pred)
-        if labelled is not None:  # "a = 3, b = 4, c = 5" (or "b = 4, a = 3, …") vs (3, 4, 5)
-            outcome = _all_equal(tuple(v for _, v in labelled), ref.items, cmp)
-            if outcome.equal:
-                return outcome
-            ordered = sorted(labelled, key=lambda lv: lv[0])
-            return _all_equal(tuple(v for _, v in ordered), ref.items, cmp)
+        if labelled is not None:  # "a = 3, b = 4, c = 5" vs (3, 4, 5), in the order written
+            return _all_equal(tuple(v for _, v in labelled), ref.items, cmp)
     if isinstance(pred, SetOf) and isinstance(ref, Union) and _all_inequalities(pred):
         pred = Union(tuple(_as_interval(item, cmp) for item in pred.items))
     if isinstance(ref, SetOf) and isinstance(pred, Union) and _all_inequalities(ref):
         ref = Union(tuple(_as_interval(item, cmp) for item in ref.items))
     if isinstance(pred, SetOf) and not isinstance(ref, SetOf | Union):
         # One answer written several ways ("15\frac{39}{40}, or \frac{639}{40}"): each must hold.
+        # Not an empty list (vacuously true), nor a list that repeats one form ("1, 1").
+        if not pred.items or len(set(pred.items)) < len(pred.items):
+            return MISMATCH
         return _all_equal(pred.items, (ref,) * len(pred.items), cmp)
     if isinstance(pred, Choice) and not isinstance(ref, Choice):
         return nodes_equal(pred.content, ref, cmp) if pred.content is not None else MISMATCH
@@ -248,6 +248,8 @@ def _sets(pred: SetOf | Union, ref: SetOf | Union, cmp: ScalarComparer) -> Outco
     """Multiset equality: every reference item matched by a distinct predicted item."""
     if len(pred.items) != len(ref.items):
         return Outcome(False, "size-mismatch")
+    if not pred.items:
+        return Outcome(True, "exact-match")  # the empty set
     unmatched = list(pred.items)
     reasons = []
     for want in ref.items:
@@ -263,21 +265,26 @@ def _sets(pred: SetOf | Union, ref: SetOf | Union, cmp: ScalarComparer) -> Outco
 
 
 def _ratios(pred: Ratio, ref: Ratio, cmp: ScalarComparer) -> Outcome:
-    """``a:b = c:d`` when ``a*d = b*c`` (every term against the first, for longer ratios)."""
+    """``a:b = c:d`` when the terms are proportional: ``a*d = b*c`` for every pair of terms, and
+    neither ratio is all zeros (``0:0`` is proportional to everything)."""
     if len(pred.items) != len(ref.items):
         return Outcome(False, "size-mismatch")
-    if not all(isinstance(t, Scalar) for t in pred.items + ref.items):
+    if ref.clock or not all(isinstance(t, Scalar) for t in pred.items + ref.items):
         return _all_equal(pred.items, ref.items, cmp)
     p, r = [t.text for t in pred.items], [t.text for t in ref.items]  # type: ignore[union-attr]
-    return _all_scalars(
-        [(f"({p[k]})*({r[0]})", f"({r[k]})*({p[0]})") for k in range(1, len(p))], cmp
-    )
+    for terms in (p, r):
+        if all(cmp.scalar(t, "0").equal for t in terms):
+            return Outcome(False, "not-equal")
+    pairs = [(i, j) for i in range(len(p)) for j in range(i + 1, len(p))]
+    return _all_scalars([(f"({p[i]})*({r[j]})", f"({p[j]})*({r[i]})") for i, j in pairs], cmp)
 
 
 def _ratio_value(ratio: Ratio, scalar: Scalar, cmp: ScalarComparer) -> Outcome:
     """``3:4`` as the number ``3/4``."""
     terms = ratio.items
-    if len(terms) != 2 or not all(isinstance(t, Scalar) for t in terms) or scalar.percent:
+    if ratio.clock or len(terms) != 2 or not all(isinstance(t, Scalar) for t in terms):
+        return MISMATCH
+    if scalar.percent:
         return MISMATCH
     return cmp.scalar(f"({terms[0].text})/({terms[1].text})", scalar.text)  # type: ignore[union-attr]
 

@@ -19,6 +19,7 @@ Every function here is linear in the input length: completions may be megabytes 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ TAIL_CHARS = 4000
 MAX_BARE_CHARS = 300
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)")
+_WHITESPACE_RUN_RE = re.compile(r"\s{9,}")
 _GSM8K_RE = re.compile(r"####[ \t]*([^\n]*)")
 _ANSWER_WORDS = (
     r"answer|réponse|reponse|antwort|respuesta|resposta|risposta|ответ|答案|答え|解答|"
@@ -44,14 +46,16 @@ _KEYWORDS = tuple(f"{_ANSWER_WORDS}|{_CHOICE_WORDS}".split("|"))
 # "the answer (to the question) is", "Réponse :", "答案是", "the correct option is"; not "is not".
 _PHRASE_RE = re.compile(
     rf"(?:(?:{_ANSWER_WORDS})s?(?:\*\*)?(?:\s+[^\W\d_]+){{0,3}}?|(?:{_CHOICE_WORDS})s?)"
-    rf"\s*(?:\*\*)?\s*(?:{_COPULAS})(?!\s*not\b)\s*(?:\*\*)?\s*:?",
+    rf"\s*(?:\*\*\s*)?(?:{_COPULAS})(?!\s*not\b)\s*(?:\*\*\s*)?:?",
     re.IGNORECASE,
 )
 # "### Final Answer" or "**Réponse finale :**" alone on its line, the answer on the next ones.
 _HEADING_HEAD_RE = re.compile(r"[ \t#*>]*(?:[^\W\d_]+\s+){0,2}", re.IGNORECASE)
 _HEADING_TAIL_RE = re.compile(r"s?(?:\s+[^\W\d_]+)?[ \t*:#：]*\n")
 _HEDGE_RE = re.compile(
-    r"[\s,;$]*(?:but|or|however|though|although|maybe|perhaps|possibly)\b", re.IGNORECASE
+    r"[\s,;.:$()—–-]*(?:but|or|however|though|although|maybe|perhaps|possibly|alternatively"
+    r"|unless|otherwise)\b",
+    re.IGNORECASE,
 )
 # Math spans. Inline $...$ follows Pandoc's rule, so that prices ("$5 and $7") are not math: the
 # opening $ has a non-space right after it, the closing one a non-space right before it and no
@@ -66,28 +70,47 @@ _SPAN_RE = re.compile(
 _NUMBER_RE = re.compile(
     r"(?<![A-Za-z\d.\\_^])(?:(?<![\w)])-)?"
     r"(?:\\[dt]?frac\{-?\d+\}\{\d+\}"
-    r"|(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,.])|\d+)"
+    r"|(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?:[ \u00a0\u202f'’]\d{3})+(?![\d,.])|\d+)"
     r"(?:\.\d+|,\d+(?![,\d]))?(?:/\d+)?(?:\s?%)?)"
 )
 # What may stand between two boxes, spans or numbers of one answer: punctuation, math delimiters,
 # "and"/"or", a spacing command, a variable name being assigned ("x = ").
 _CONNECTOR_RE = re.compile(
-    r"(?:\s|\$|\\[()\[\]]|[,;&]|\\q?quad|\\text\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b"
-    r"|[A-Za-z](?:_\{?\w+\}?)?\s*=)*",
+    r"(?:\s|\$|\\[()\[\]]|[,;&()]|[-*•](?=\s)|\\q?quad|\\text\{\s*(?:and|or|,)?\s*\}"
+    r"|\b(?:and|or|possibly|maybe|perhaps|alternatively)\b|[A-Za-z](?:_\{?\w+\}?)?\s*=)*",
     re.IGNORECASE,
 )
 _LABEL_BEFORE_RE = re.compile(r"\b([A-Za-z](?:_\{?\w+\}?)?)\s*=\s*$")
+_BOX_LABEL_RE = re.compile(r"\b([A-Za-z](?:_\{?\w+\}?)?)\s*=\s*\$?\s*$")
 _LIST_GAP_RE = re.compile(r"\s*(?:,\s*(?:(?:and|or)\s+)?|(?:and|or)\s+)(?:[A-Za-z]\s*=\s*)?")
 _LATEX_CMD_RE = re.compile(r"\\(?:begin|end)\{[a-zA-Z*]*\}|\\[a-zA-Z]+")
 _TEXT_BLOCK_RE = re.compile(r"\\(?:text|textbf|textit|mbox|mathrm|textnormal)\s*\{[^{}]*\}")
 _WORD_RE = re.compile(r"[A-Za-z]{2,}")
 _MATHY_RE = re.compile(r"[\d\\=<>()\[\]{}^+*/-]")
+_LINE_LABEL_RE = re.compile(r"[^\W\d_][ \t]*[:：][ \t]*(?=\S)")  # a word, then a colon
+_CHOICE_STATEMENT_RE = re.compile(
+    r"\b(?:option|choice|answer)\s+\(?([A-J])\)?\s+is\s+(?:the\s+)?(?:correct|right)\b",
+    re.IGNORECASE,
+)
 _CHOICE_LINE_RE = re.compile(
     r"(?:(?i:option|choice)\s+)?\(?[A-J]\)?|(?:\([A-J]\)|[A-J][.:)])\s.{0,200}"
 )
 # "the answer is not 5": nothing in that sentence may be taken for the answer.
 _NEGATED_RE = re.compile(
-    rf"(?:{_ANSWER_WORDS})s?(?:\s+[^\W\d_]+){{0,3}}?\s+(?:is|are|was)\s+not\b[^.;\n]*",
+    rf"(?:{_ANSWER_WORDS})s?(?:\s+[^\W\d_]+){{0,3}}?\s+(?:(?:is|are|was)\s+not\b|isn't|wasn't)"
+    r"[^.;\n]*",
+    re.IGNORECASE,
+)
+_NEGATION_BEFORE_RE = re.compile(
+    r"(?:\bnot|n't|\brule[sd]?\s+out|\bruling\s+out|\bexclud(?:e|es|ed|ing))[\s$(]*"
+    r"(?:\w+\s+){0,1}[\s$(]*$",
+    re.IGNORECASE,
+)
+_NEGATION_AFTER_RE = re.compile(
+    r"[\s$)]*(?:is|was|would\s+be)\s+(?:not|n't|wrong|incorrect|ruled\s+out)\b", re.IGNORECASE
+)
+_MULTIPLIER_AFTER_RE = re.compile(
+    r"\s*(?:hundred|thousand|million|billion|trillion|dozen|squared|cubed|factorial)s?\b",
     re.IGNORECASE,
 )
 _LONE_VARIABLE_RE = re.compile(r"\s*[A-Za-z](?:_\{?\w+\}?)?\s*")
@@ -131,7 +154,11 @@ def extract_answer(text: str, strategies: Sequence[str] = STRATEGIES) -> tuple[s
         raise ValueError(
             f"unknown extraction strategy {unknown[0]!r}; choose from {', '.join(STRATEGIES)}"
         )
-    text = unescape_latex(text)
+    # Long whitespace runs are cut to 8 characters: nothing is lost, and no pattern can
+    # backtrack quadratically over them.
+    text = _WHITESPACE_RUN_RE.sub(lambda m: m[0][:8], unescape_latex(_unwrap_json(text)))
+    if _ends_in_open_box(text):
+        return None  # the final statement was cut off: whatever precedes it is not the answer
     think = text.rfind("</think>")
     if think >= 0:
         after = _find(text[think + len("</think>") :], strategies)
@@ -139,6 +166,27 @@ def extract_answer(text: str, strategies: Sequence[str] = STRATEGIES) -> tuple[s
             return after.text, after.strategy
     found = _find(text, strategies)
     return (found.text, found.strategy) if found is not None else None
+
+
+def _unwrap_json(text: str) -> str:
+    """A completion that is a JSON string or object (``{"answer": "…"}``): its answer text."""
+    stripped = text.strip()
+    if len(stripped) > 100_000 or stripped[:1] not in ('"', "{") or stripped[-1:] not in ('"', "}"):
+        return text
+    try:
+        value = json.loads(stripped)
+    except ValueError:
+        return text
+    if isinstance(value, dict):
+        keys = [k for k in value if re.search("answer|result|solution", str(k), re.I)]
+        value = value[keys[-1]] if keys else next(iter(value.values()), None)
+    return value if isinstance(value, str) else text
+
+
+def _ends_in_open_box(text: str) -> bool:
+    """The last ``\\boxed{`` never closes: the output was truncated in its final statement."""
+    last = text.rfind("\\boxed{")
+    return last >= 0 and matching_brace(text, last + len("\\boxed")) is None
 
 
 def _find(text: str, strategies: Sequence[str]) -> _Found | None:
@@ -243,13 +291,13 @@ def find_boxed(text: str) -> str | None:
 
 
 def _last_box_chain(text: str) -> _Found | None:
-    boxes = [b for b in _boxes(text) if b.content.strip()]
+    boxes = [b for b in _boxes(text) if b.content.strip() and not _negated(text, b.start, b.end)]
     if not boxes:
         return None
     first = len(boxes) - 1
     while first > 0 and _connects(text[boxes[first - 1].end : boxes[first].start]):
         first -= 1
-    return _join_boxes(boxes[first:])
+    return _join_boxes(boxes[first:], text)
 
 
 def _box_chain_from(text: str, start: int) -> _Found | None:
@@ -260,12 +308,29 @@ def _box_chain_from(text: str, start: int) -> _Found | None:
     last = 0
     while last + 1 < len(boxes) and _connects(text[boxes[last].end : boxes[last + 1].start]):
         last += 1
-    return _join_boxes(boxes[: last + 1])
+    return _join_boxes(boxes[: last + 1], text)
 
 
-def _join_boxes(boxes: list[_Box]) -> _Found:
-    text = ", ".join(b.content.strip() for b in boxes)
-    return _Found(boxes[0].start, boxes[-1].end, text, "boxed")
+def _join_boxes(boxes: list[_Box], text: str) -> _Found:
+    """One answer from boxes listed together; "x = \\boxed{2}, y = \\boxed{4}" keeps its labels."""
+    labels = [_BOX_LABEL_RE.search(text, max(0, b.start - 20), b.start) for b in boxes]
+    if len(boxes) > 1 and all(labels):
+        items = [f"{label[1]} = {b.content.strip()}" for label, b in zip(labels, boxes)]  # type: ignore[index]
+    else:
+        items = [b.content.strip() for b in boxes]
+    return _Found(boxes[0].start, boxes[-1].end, ", ".join(items), "boxed")
+
+
+def _negated(text: str, start: int, end: int) -> bool:
+    """A value the text rules out ("not \\boxed{6}", "rule out 40", "$\\frac14$ is not correct"),
+    or that a word after it changes ("2 million", "5 squared")."""
+    before = text[max(0, start - 24) : start]
+    after = text[end : end + 40]
+    return bool(
+        _NEGATION_BEFORE_RE.search(before)
+        or _NEGATION_AFTER_RE.match(after)
+        or _MULTIPLIER_AFTER_RE.match(after)
+    )
 
 
 def _connects(gap: str) -> bool:
@@ -310,6 +375,9 @@ def _last_phrase(text: str, strategies: Sequence[str]) -> _Found | None:
         value = extract_answer(inner, [s for s in strategies if s != "answer_phrase"] or ["bare"])
         if value is not None:
             found.append(_Found(start, start + len(inner), value[0], "answer_phrase"))
+    statement = _last_match(_CHOICE_STATEMENT_RE, text)
+    if statement is not None:  # "Option C is correct."
+        found.append(_Found(statement.start(), statement.end(), statement[1], "answer_phrase"))
     gsm = _last_match(_GSM8K_RE, text)
     if gsm is not None and gsm.group(1).strip():
         found.append(_Found(gsm.start(), gsm.end(), _first_clause(gsm.group(1)), "answer_phrase"))
@@ -348,7 +416,7 @@ def _last_phrases(text: str, per_keyword: int = 32, limit: int = 8) -> list[re.M
 def _heading(text: str, start: int) -> re.Match[str] | None:
     """A keyword alone on its line ("## Final Answer"); the match ends at the line break."""
     line_start = text.rfind("\n", 0, start) + 1
-    if not _HEADING_HEAD_RE.fullmatch(text, line_start, start):
+    if start - line_start > 80 or not _HEADING_HEAD_RE.fullmatch(text, line_start, start):
         return None
     keyword = re.compile(rf"(?:{_ANSWER_WORDS})", re.IGNORECASE).match(text, start)
     return _HEADING_TAIL_RE.match(text, keyword.end()) if keyword else None
@@ -378,12 +446,19 @@ def _phrase_value(text: str, end: int) -> _Found | None:
             "answer_phrase",
         )
     clause = _first_clause(rest)
+    foreign = next((k for k, ch in enumerate(clause) if _is_foreign_letter(ch)), None)
+    if foreign:  # "2 √5 です", "42 है": the answer ends where the other script's words begin
+        clause = clause[:foreign].strip()
+    offset = max(rest.find(clause), 0)
     if clause and is_bare_answer(clause):
-        return _Found(start, start + len(clause), clause, "answer_phrase")
+        hedge = _hedged(rest[offset + len(clause) :])
+        return _Found(start, start + len(clause), clause + hedge, "answer_phrase")
     group = _first_number_group(clause)
     if group is not None:
         value, end = group
-        return _Found(start, start + len(clause), value + _hedged(clause[end:]), "answer_phrase")
+        return _Found(
+            start, start + len(clause), value + _hedged(rest[offset + end :]), "answer_phrase"
+        )
     return None
 
 
@@ -403,7 +478,7 @@ def _hedged(after: str) -> str:
 def _first_number_group(clause: str) -> tuple[str, int] | None:
     """The first number of a clause and those listed with it, if only a few words precede it;
     with the index where the group ends."""
-    numbers = list(_NUMBER_RE.finditer(clause))
+    numbers = [n for n in _NUMBER_RE.finditer(clause) if not _negated(clause, n.start(), n.end())]
     if not numbers or len(clause[: numbers[0].start()].split()) > 3:
         return None
     group = [numbers[0]]
@@ -435,7 +510,7 @@ def _first_clause(text: str) -> str:
     line = text[:2000].split("\n", 1)[0]
     match = re.search(r"\.(?!\d)|;|[。；，！？।॥۔]|\s+(?:because|since|so|which)\s", line)
     clause = line[: match.start()] if match else line
-    return clause.strip().strip("*").strip()
+    return clause.strip().strip("*\"'").strip()
 
 
 # ------------------------------------------------------------------------- spans and numbers
@@ -450,7 +525,11 @@ def _span_content(match: re.Match[str]) -> str:
 
 def _last_span_chain(text: str, spans: list[tuple[int, int, str]]) -> _Found | None:
     """The last span that is not a lone variable, joined with spans listed right before it."""
-    answers = [s for s in spans if s[2] and not _LONE_VARIABLE_RE.fullmatch(s[2])]
+    answers = [
+        s
+        for s in spans
+        if s[2] and not _LONE_VARIABLE_RE.fullmatch(s[2]) and not _negated(text, s[0], s[1])
+    ]
     if not answers:
         return None
     chain = [answers[-1]]
@@ -475,7 +554,7 @@ def _mask(text: str, spans: list[tuple[int, int, str]]) -> str:
 def _last_number_group(text: str) -> _Found | None:
     """The last number and those listed with it ("2, 3 or 5"), with their labels if every one
     has one ("a = 1 and b = 2")."""
-    numbers = list(_NUMBER_RE.finditer(text))
+    numbers = [n for n in _NUMBER_RE.finditer(text) if not _negated(text, n.start(), n.end())]
     if not numbers:
         return None
     group = [numbers[-1]]
@@ -523,10 +602,11 @@ def is_bare_answer(text: str) -> bool:
 
 def _has_foreign_words(text: str) -> bool:
     """Letters of a script other than Latin and Greek: prose in another language."""
-    return any(
-        ch.isalpha() and ord(ch) > 0x24F and not 0x370 <= ord(ch) <= 0x3FF and ch not in "∞√π"
-        for ch in text
-    )
+    return any(_is_foreign_letter(ch) for ch in text)
+
+
+def _is_foreign_letter(ch: str) -> bool:
+    return ch.isalpha() and ord(ch) > 0x24F and not 0x370 <= ord(ch) <= 0x3FF
 
 
 def _last_line_answer(text: str) -> _Found | None:
@@ -536,6 +616,10 @@ def _last_line_answer(text: str) -> _Found | None:
     line = stripped[start:].strip().strip("*").strip()
     if start and _CHOICE_LINE_RE.fullmatch(line):
         return _Found(start, len(stripped), line, "bare")
+    label = _last_match(_LINE_LABEL_RE, line[-300:])
+    value = find_bare(line[-300:][label.end() :]) if label else None
+    if value and _MATHY_RE.search(value):  # "…. Đáp số: p - q", in any language
+        return _Found(len(stripped) - len(value), len(stripped), value, "bare")
     if not start or not re.search(r"[\dA-Za-z]", line) or not _MATHY_RE.search(line):
         return None
     answer = find_bare(line)

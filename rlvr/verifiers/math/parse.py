@@ -73,9 +73,12 @@ class Matrix:
 
 @dataclass(frozen=True)
 class Ratio:
-    """``3:4``; equal to any ratio with proportional terms."""
+    """``3:4``; equal to any ratio with proportional terms. ``clock``: written like a time of
+    day (``10:30``, ``5:00``), which as a reference is matched term by term (``1:3`` is not
+    ``10:30``)."""
 
     items: tuple[Node, ...]
+    clock: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,8 @@ _TEXT_CMD = (
 _WRAPPED_RE = re.compile(r"^" + _TEXT_CMD + r"\s*\{(.*)\}$", re.DOTALL)
 _TEXT_BLOCK_RE = re.compile(_TEXT_CMD + r"\s*\{([^{}]*)\}(\^\{?[23]\}?)?")
 _DEGREE_RE = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|\\degree|\^\{\\text\{o\}\}")
-_THOUSANDS_RE = re.compile(r"(?<![\d.])\d{1,3}(?:(?:\{,\}|,)\d{3})+(?!\d)")
-_DIGIT_GROUPS_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:(?:\\[,;: !]|~| )\d{3})+(?![\d.,])")
+_THOUSANDS_RE = re.compile(r"(?<![\d.])[1-9]\d{0,2}(?:(?:\{,\}|,)\d{3})+(?!\d)")
+_DIGIT_GROUPS_RE = re.compile(r"(?<![\d.,])\d{1,3}(?:(?:\\[,;: !]|~| |\u202f|'|’)\d{3})+(?![\d.,])")
 _DECIMAL_COMMA_RE = re.compile(r"(?<![\d,.}])(\d+)(?:\{,\}|,)(\d+)(?![\d,.{])")
 _UNIT_TAIL_RE = re.compile(
     r"(?<=[\d}\s)])\s*\b([A-Za-z]+(?:\s+[A-Za-z]{2,})?)\s*(\^\{?[23]\}?)?\s*$"
@@ -134,7 +137,13 @@ _UNIT_TAIL_RE = re.compile(
 _ASSIGN_IN_RE = re.compile(r"^\\?[A-Za-z]\w*(?:\([^()\d]*\))?\s*\\in\s*")
 _IMPLIES_RE = re.compile(r"\\(?:Rightarrow|Longrightarrow|implies|therefore)(?![A-Za-z])|⇒|⟹|∴")
 _TRAILING_TEXT_RE = re.compile(
-    r"(?<=[\d}).%\s])\s*" + _TEXT_CMD + r"\s*\{[^{}]*\}(\^\{?[23]\}?)?\s*$"
+    r"(?<=[\d}).%\s])\s*" + _TEXT_CMD + r"\s*\{([^{}]*)\}(\^\{?[23]\}?)?\s*$"
+)
+# Words after a value that change or deny it: never a unit.
+_NOT_A_UNIT = frozenset(
+    """not no wrong incorrect false invalid or maybe perhaps possibly unless either
+    hundred hundreds thousand thousands million millions billion billions trillion dozen dozens
+    squared cubed factorial percent times""".split()
 )
 _REPEATING_RE = re.compile(
     r"(?<![\d.])(\d*)\.(\d*?)(?:\\overline\{(\d+)\}|(\d)\4+\s*(?:\.\.\.|\\[lc]?dots))"
@@ -154,6 +163,8 @@ def clean(text: str, decimal_comma: bool = False) -> str:
     or between ``;``-separated items.
     """
     s = unescape_latex(text).strip()
+    s = re.sub(r"√\s*(\d+(?:\.\d+)?)", r"\\sqrt{\1}", s)  # √768 is the root of 768
+    s = re.sub(r"\\not\s*(?:=|\\approx|\\equiv|\\sim)|=/=|/=|≉", r"\\ne ", s)
     for bad, good in _UNICODE.items():
         s = s.replace(bad, good)
     s = re.sub(r"^\*\*|\*\*$|(?<=\s)\*\*|\*\*(?=\s)", "", s)  # markdown bold, not x**2
@@ -175,7 +186,7 @@ def clean(text: str, decimal_comma: bool = False) -> str:
     whole = _WRAPPED_RE.match(s)
     if whole and matching_brace(s, s.index("{")) == len(s) - 1:
         s = whole.group(1).strip()
-    s = _TRAILING_TEXT_RE.sub("", s)
+    s = _TRAILING_TEXT_RE.sub(lambda m: m[0] if _denies(m[1]) else "", s)
     s = _TEXT_BLOCK_RE.sub(_text_block, s)
     s = re.sub(r"\s+", " ", s).strip()
     s = s.replace(r"\{", "⦃").replace(r"\}", "⦄")
@@ -185,14 +196,24 @@ def clean(text: str, decimal_comma: bool = False) -> str:
     s = re.sub(r"\s*(?:percent|\\%)$", "%", s)
     s = _ASSIGN_IN_RE.sub("", s)
     s = _REPEATING_RE.sub(_repeating, s)
+    s = re.sub(r"(?<=\d)\s*[xX]\s*(?=10\s*\^)", r" \\times ", s)  # 3.9 x 10^3
+    s = re.sub(r"^(\d+)\s+(\d+)\s*/\s*(\d+)$", r"\1\\frac{\2}{\3}", s)  # 1 4/5, mixed
+    s = re.sub(r"^(\w+)\s+in\s+base\s+(\d+)$", r"\1_{\2}", s)  # 40 in base 9
     unit = _UNIT_TAIL_RE.search(s)
     if unit and unit.start() > 0 and _is_unit(unit[1], s[: unit.start()]):
         s = s[: unit.start()].strip()
     return s.rstrip(".").strip()
 
 
+def _denies(text: str) -> bool:
+    return any(w in _NOT_A_UNIT for w in re.findall(r"[a-z]+", text.lower()))
+
+
 def _is_unit(words: str, before: str) -> bool:
-    """Words after a number are its unit ("5 cm", "12 marbles"); short ones only when known."""
+    """Words after a number are its unit ("5 cm", "12 marbles"); short ones only when known;
+    never a word that changes or denies the value ("2 million", "5 is wrong")."""
+    if _denies(words):
+        return False
     after_value = re.search(r"[\d})%]\s*$", before) is not None
     return all(
         w.lower() in UNIT_WORDS
@@ -319,15 +340,24 @@ def _enclosed(s: str) -> bool:
     return all(d > 0 for d in depths[1:-1])
 
 
-@lru_cache(maxsize=65536)
 def parse_answer(text: str, decimal_comma: bool = False) -> Node:
-    """Parse an extracted answer into a node tree; cached because references repeat."""
+    """Parse an extracted answer into a node tree. Short answers (references repeat) are cached;
+    long ones are not, so that a stream of distinct long lists cannot fill memory."""
+    if len(text) <= 200:
+        return _parse_cached(text, decimal_comma)
+    return _parse_answer(text, decimal_comma)
+
+
+def _parse_answer(text: str, decimal_comma: bool) -> Node:
     if len(text) > MAX_ANSWER_CHARS:
         raise AnswerParseError(f"answer longer than {MAX_ANSWER_CHARS} characters")
     s = clean(text, decimal_comma)
     if not s:
         raise AnswerParseError("empty answer")
     return _parse(s, choice=True)
+
+
+_parse_cached = lru_cache(maxsize=16384)(_parse_answer)
 
 
 def readings(text: str) -> list[Node]:
@@ -356,7 +386,7 @@ def _parse(s: str, choice: bool = False) -> Node:
     if s.startswith(r"\begin{"):
         return _parse_matrix(s)
     if s.startswith("⦃") and _enclosed(s):
-        return _set(split_top(s[1:-1], re.compile(r",|;")))
+        return _set(split_top(s[1:-1], re.compile(r",|;")), braces=True)
     if s.startswith("{") and _enclosed(s) and len(split_top(s[1:-1], ",")) > 1:
         return _set(split_top(s[1:-1], ","))
     union = split_top(s, re.compile(r"\\cup|\bU\b"))
@@ -377,7 +407,8 @@ def _parse(s: str, choice: bool = False) -> Node:
         return Relation(tuple(ops), tuple(_parse(p) for p in pieces))
     terms = split_top(s, re.compile(r"\\colon|:"))
     if len(terms) > 1 and all(t.strip() for t in terms):
-        return Ratio(tuple(_parse(t) for t in terms))
+        clock = re.fullmatch(r"(?:1\d|2[0-4]):\d\d|\d{1,2}:0\d", s) is not None
+        return Ratio(tuple(_parse(t) for t in terms), clock)
     if r"\pm" in s or r"\mp" in s:
         return _expand_pm(s)
     return _scalar_or_text(s)
@@ -393,8 +424,13 @@ def _content(text: str | None) -> Node | None:
         return None
 
 
-def _set(parts: list[str]) -> SetOf:
-    """An unordered collection; ``1 \\pm \\sqrt 5`` inside it contributes both of its values."""
+def _set(parts: list[str], braces: bool = False) -> SetOf:
+    """An unordered collection; ``1 \\pm \\sqrt 5`` inside it contributes both of its values.
+
+    Only set braces may be empty (``\\{\\}``): a bare ``,`` is no answer.
+    """
+    if not braces and not any(part.strip() for part in parts):
+        raise AnswerParseError("an empty list")
     items: list[Node] = []
     for part in parts:
         if not part.strip():
@@ -441,7 +477,7 @@ def _scalar_or_text(s: str) -> Node:
     percent = s.endswith("%")
     if percent:
         s = s[:-1].strip()
-    base_n = re.fullmatch(r"([0-9A-Fa-f]+)_\{?(\d+)\}?", s)  # 204_5: a numeral in base 5
+    base_n = re.fullmatch(r"([0-9A-Fa-f]*\d[0-9A-Fa-f]*)_\{?\(?(\d+)\)?\}?", s)  # 204_5
     if base_n:
         return Text(f"{base_n[1]}_{base_n[2]}")
     words = re.findall(r"[A-Za-z]{3,}", re.sub(r"\\[A-Za-z]+", " ", s))

@@ -21,7 +21,7 @@ from sympy.parsing.sympy_parser import (
     standard_transformations,
 )
 
-from rlvr.verifiers.math.compare import CheapComparer, NeedsSympy, Outcome, numbers_match
+from rlvr.verifiers.math.compare import CheapComparer, NeedsSympy, Outcome
 
 TRANSFORMATIONS = (*standard_transformations, implicit_multiplication_application, convert_xor)
 # Not E and I: in an answer, E and I are names (a point, a choice); e and i are the constants.
@@ -110,19 +110,7 @@ class SympyComparer:
         if _has_infinity(x) or _has_infinity(y):
             return Outcome(False, "not-equal")
         if not x.free_symbols and not y.free_symbols:
-            exact = sympy.N(x - y, 30)
-            if exact == 0:
-                return Outcome(True, "symbolic-equal")
-            try:
-                outcome = numbers_match(
-                    complex(sympy.N(x, 30)), complex(sympy.N(y, 30)), self.rel_tol
-                )
-            except (TypeError, ValueError):
-                return Outcome(False, "not-equal")
-            return Outcome(
-                outcome.equal,
-                "symbolic-equal" if outcome.reason == "numeric-equal" else outcome.reason,
-            )
+            return self._constants(x, y)
         agree = self._agree_at_probes(x, y)
         if agree is False:
             return Outcome(False, "not-equal")
@@ -130,6 +118,20 @@ class SympyComparer:
             return Outcome(True, "symbolic-equal")
         # simplify could not prove it; exact agreement at every probe point is strong evidence.
         return Outcome(True, "numeric-close") if agree else Outcome(False, "not-equal")
+
+    def _constants(self, x: sympy.Expr, y: sympy.Expr) -> Outcome:
+        """Two numbers, compared in sympy's arbitrary-precision floats (a Python float would make
+        every number above 1.8e308 equal, and integers above 2^53 inexact). An integer on either
+        side must be matched exactly; otherwise within ``rel_tol``."""
+        diff = sympy.N(x - y, 50)
+        if not diff.is_number or diff.has(sympy.nan, sympy.zoo):
+            return Outcome(False, "not-equal")
+        scale = sympy.Max(1, sympy.Abs(sympy.N(x, 50)), sympy.Abs(sympy.N(y, 50)))
+        if diff == 0 or bool(sympy.Abs(diff) <= sympy.Rational(1, 10**40) * scale):
+            return Outcome(True, "symbolic-equal")  # equal to 40 digits: log(8)/log(2) and 3
+        if not (x.is_Integer or y.is_Integer) and bool(sympy.Abs(diff) <= self.rel_tol * scale):
+            return Outcome(True, "numeric-close")
+        return Outcome(False, "not-equal")
 
     def _agree_at_probes(self, x: sympy.Expr, y: sympy.Expr) -> bool | None:
         """Evaluate x - y at fixed rational points with 50 digits: a quick, sound "not equal".
@@ -146,15 +148,15 @@ class SympyComparer:
                 s: probe[k % len(probe)] + sympy.Rational(k // len(probe), 10)
                 for k, s in enumerate(symbols)
             }
-            try:
-                diff = complex((x - y).evalf(50, subs=point))
-                scale = max(1.0, abs(complex(x.evalf(50, subs=point))))
-            except (TypeError, ValueError, ZeroDivisionError, OverflowError):
-                continue
-            if diff != diff:  # nan: the point is outside the domain
+            diff = (x - y).evalf(50, subs=point)
+            value = x.evalf(50, subs=point)
+            if not (diff.is_number and value.is_number) or diff.has(sympy.nan, sympy.zoo):
+                continue  # outside the domain, or not a number (an undefined function)
+            if diff.has(sympy.oo, -sympy.oo) or value.has(sympy.oo, -sympy.oo):
                 continue
             tested += 1
-            if abs(diff) > 1e-25 * scale:
+            # sympy floats, not Python ones: 10^400 x must not overflow into "inf == inf".
+            if bool(sympy.Abs(diff) > sympy.Rational(1, 10**25) * sympy.Max(1, sympy.Abs(value))):
                 return False
         return True if tested else None
 

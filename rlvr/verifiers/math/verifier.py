@@ -45,8 +45,9 @@ class MathVerifier:
     """Score a completion 1.0 when its final answer equals the reference, else 0.0.
 
     Args:
-        strategies: answer extraction strategies for the completion, tried in order; any of
-            ``"boxed"``, ``"answer_phrase"``, ``"bare"``, ``"last_number"``.
+        strategies: the answer finders the completion may be read with, any of ``"boxed"``,
+            ``"answer_phrase"``, ``"bare"``, ``"math_span"``, ``"last_number"``; which answer
+            wins is decided by position (the final statement), see ``extract.py``.
         timeout_s: wall-clock budget for the symbolic comparison of one case.
         rel_tol: relative tolerance of numeric comparison (``1/3`` vs ``0.3333333``).
         memory_mb: address-space limit of the sympy worker processes.
@@ -162,7 +163,7 @@ def _verdict(outcome: Outcome, extracted: str, details: dict[str, str]) -> Verdi
     return Verdict(float(outcome.equal), outcome.equal, extracted, outcome.reason, details)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def _reference(reference: str) -> tuple[str, list[Node]] | str:
     """Extract and parse a reference once; an error message when it has no readable answer.
 
