@@ -113,6 +113,8 @@ _MULTIPLIER_AFTER_RE = re.compile(
     r"\s*(?:hundred|thousand|million|billion|trillion|dozen|squared|cubed|factorial)s?\b",
     re.IGNORECASE,
 )
+# "11. Determine the cost": the number of a list item, not a result.
+_LIST_MARKER_RE = re.compile(r"(?<![^\n])\d+[.)][ \t]+\S", re.MULTILINE)
 _LONE_VARIABLE_RE = re.compile(r"\s*[A-Za-z](?:_\{?\w+\}?)?\s*")
 _ENVIRONMENT_RE = re.compile(r"\\(begin|end)\{[a-zA-Z*]+\}")
 
@@ -554,7 +556,11 @@ def _mask(text: str, spans: list[tuple[int, int, str]]) -> str:
 def _last_number_group(text: str) -> _Found | None:
     """The last number and those listed with it ("2, 3 or 5"), with their labels if every one
     has one ("a = 1 and b = 2")."""
-    numbers = [n for n in _NUMBER_RE.finditer(text) if not _negated(text, n.start(), n.end())]
+    numbers = [
+        n
+        for n in _NUMBER_RE.finditer(text)
+        if not _negated(text, n.start(), n.end()) and not _LIST_MARKER_RE.match(text, n.start())
+    ]
     if not numbers:
         return None
     group = [numbers[-1]]
