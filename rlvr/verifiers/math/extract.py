@@ -38,6 +38,7 @@ _ANSWER_WORDS = (
     r"الإجابة|الاجابة|الجواب|उत्तर|정답|cevap|jawaban|odpowiedź"
 )
 _CHOICE_WORDS = r"option|choice"
+_ANSWER_WORD_RE = re.compile(_ANSWER_WORDS, re.IGNORECASE)
 _COPULAS = (
     r"\b(?:is|are|was|est|ist|lautet|es|é|è|equals|равен|равна|равно)(?![^\W\d_])"
     r"|是|为|為|は|هي|هو|है|:|：|="
@@ -114,7 +115,7 @@ _MULTIPLIER_AFTER_RE = re.compile(
     re.IGNORECASE,
 )
 # "11. Determine the cost": the number of a list item, not a result.
-_LIST_MARKER_RE = re.compile(r"(?<![^\n])\d+[.)][ \t]+\S", re.MULTILINE)
+_LIST_MARKER_RE = re.compile(r"(?<![^\n])\d+[.)][ \t]+\S")
 _LONE_VARIABLE_RE = re.compile(r"\s*[A-Za-z](?:_\{?\w+\}?)?\s*")
 _ENVIRONMENT_RE = re.compile(r"\\(begin|end)\{[a-zA-Z*]+\}")
 
@@ -420,7 +421,7 @@ def _heading(text: str, start: int) -> re.Match[str] | None:
     line_start = text.rfind("\n", 0, start) + 1
     if start - line_start > 80 or not _HEADING_HEAD_RE.fullmatch(text, line_start, start):
         return None
-    keyword = re.compile(rf"(?:{_ANSWER_WORDS})", re.IGNORECASE).match(text, start)
+    keyword = _ANSWER_WORD_RE.match(text, start)
     return _HEADING_TAIL_RE.match(text, keyword.end()) if keyword else None
 
 
@@ -465,8 +466,9 @@ def _phrase_value(text: str, end: int) -> _Found | None:
 
 
 def _hedged(after: str) -> str:
-    """ ", 40" when the sentence goes on to offer another value ("$4$, but it might be $40$"):
-    the answer is then both, which equals no single reference."""
+    """``", 40"`` when the text right after the answer offers another value ("$4$, but it might
+    be $40$", "4; maybe 40", "4\nAlternatively: 40"): the answer is then both, which equals no
+    single reference."""
     hedge = _HEDGE_RE.match(after)
     if not hedge:
         return ""
@@ -575,11 +577,6 @@ def _last_number_group(text: str) -> _Found | None:
     else:
         items, start = [n[0].rstrip(",") for n in group], group[0].start()
     return _Found(start, group[-1].end(), ", ".join(items), "last_number")
-
-
-def find_last_number(text: str) -> str | None:
-    found = _last_number_group(text)
-    return found.text if found else None
 
 
 # ---------------------------------------------------------------------------------------- bare
