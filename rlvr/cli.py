@@ -184,8 +184,10 @@ def _train(args: argparse.Namespace) -> int:
     try:
         config = config_from_args(args)
         trainer = Trainer(config)
-    except (ValueError, FileNotFoundError, KeyError) as err:
+    except (ValueError, FileNotFoundError, KeyError, TypeError) as err:
         raise UsageError(str(err).strip('"')) from None
+    print(f"resolved config (also in {trainer.out / 'config.yaml'}):")
+    print("  " + (trainer.out / "config.yaml").read_text().rstrip().replace("\n", "\n  "))
 
     # The "before" figure survives a resume: it is the starting model's, not the checkpoint's.
     record = trainer.out / "eval.json"
@@ -210,6 +212,7 @@ def _train(args: argparse.Namespace) -> int:
             f"held-out greedy accuracy ({rows} test rows of {config.env}): "
             f"{before['before']:.1%} -> {after:.1%}"
         )
+    trainer.close()
     return 0
 
 
@@ -231,7 +234,7 @@ def _eval(args: argparse.Namespace) -> int:
         sampler = make_sampler(args.sampler, model, tokenizer)
         report = evaluate(
             sampler, args.env, rows=args.rows, n=args.n, ks=ks, temperature=args.temperature,
-            max_new_tokens=args.max_new_tokens, split=args.split, **env_kwargs,
+            max_new_tokens=args.max_new_tokens, split=args.split, progress=True, **env_kwargs,
         )  # fmt: skip
     except (ValueError, OSError, ImportError, RuntimeError) as err:
         raise UsageError(str(err)) from None

@@ -216,10 +216,11 @@ def test_gradient_matches_autograd_of_written_formula():
 
 @pytest.mark.parametrize(
     "name",
-    ["grpo", "dr_grpo", "dapo", "reinforce", "rloo", "ppo", "sft", "rft", "dpo", "plackett_luce"],
-)
+    ["grpo", "dr_grpo", "dapo", "gspo", "cispo", "reinforce", "rloo", "ppo", "sft", "rft", "dpo",
+     "plackett_luce"],
+)  # fmt: skip
 def test_padding_can_never_change_the_loss(name: str):
-    algo = get_algorithm(name)
+    algo = get_algorithm(name).with_budget(4)
     torch.manual_seed(1)
     mask = torch.tensor([[1, 1, 0, 0], [1, 1, 1, 1], [1, 0, 0, 0], [1, 1, 1, 0]])
     logp = (torch.rand(4, 4) * -2).requires_grad_()
@@ -239,9 +240,11 @@ def test_padding_can_never_change_the_loss(name: str):
 
 
 # ------------------------------------------------------------------------ numerical safety
-@pytest.mark.parametrize("name", ["grpo", "dr_grpo", "dapo", "reinforce", "rloo", "sft", "rft"])
+@pytest.mark.parametrize(
+    "name", ["grpo", "dr_grpo", "dapo", "gspo", "cispo", "reinforce", "rloo", "sft", "rft"]
+)
 def test_degenerate_batches_are_finite(name: str):
-    algo = get_algorithm(name)
+    algo = get_algorithm(name).with_budget(3)
     one = algo.advantages(torch.tensor([1.0]), torch.tensor([0]))  # a group of one
     same = algo.advantages(torch.ones(4), torch.zeros(4, dtype=torch.long))  # all equal
     assert torch.isfinite(one).all() and torch.isfinite(same).all()
@@ -390,14 +393,31 @@ def test_ppo_value_loss_by_hand():
     # clipped value 0.7; max((1-2)^2, (0.7-2)^2) = 1.69; ½ · 1.69 · c_V(0.5)
     assert stats["value_loss"] == pytest.approx(0.845)
     assert loss.item() == pytest.approx(0.4225)
-    with pytest.raises(TypeError, match="gae"):
-        ppo.advantages(torch.ones(2), torch.zeros(2))
+
+
+def test_ppo_token_advantages_are_gae_over_the_critic():
+    """The sequence reward is the last token's; with γ = 1, λ = 1 and a zero critic every token's
+    advantage is the return; with the critic's values, A_t = R - V_t at the last step."""
+    ppo = get_algorithm("ppo", gamma=1.0, lam=1.0)
+    rewards = ppo.advantages(torch.tensor([1.0, -1.0]), torch.tensor([0, 0]))
+    assert rewards.tolist() == [1.0, -1.0]  # the sequence rewards themselves
+    mask = torch.tensor([[True, True, True], [True, True, False]])
+    logp = torch.zeros(2, 3)
+    a, extra = ppo.token_advantages(rewards, logp, None, torch.zeros(2, 3), mask)
+    assert a[mask].tolist() == [1.0, 1.0, 1.0, -1.0, -1.0]
+    assert torch.equal(extra["returns"][mask], a[mask])
+    values = torch.tensor([[0.5, 0.25, 0.75], [0.0, 0.5, 0.0]])
+    a, extra = ppo.token_advantages(rewards, logp, None, values, mask)
+    assert a[0, 2].item() == pytest.approx(1.0 - 0.75) and a[1, 1].item() == pytest.approx(-1.5)
+    assert torch.equal(extra["old_values"], values)
+    assert ppo.critic(16)(torch.zeros(3, 16)).shape == (3, 1)
 
 
 # -------------------------------------------------------------------------------- registry
 def test_registry_and_overrides():
     assert set(registered_algorithms()) >= {
-        "grpo", "dr_grpo", "dapo", "rft", "sft", "reinforce", "rloo", "ppo", "dpo", "plackett_luce"
+        "grpo", "dr_grpo", "dapo", "gspo", "cispo", "rft", "sft", "reinforce", "rloo", "ppo",
+        "dpo", "plackett_luce",
     }  # fmt: skip
     algo = get_algorithm(
         "grpo", clip_low=0.1, clip_high=0.3, kl_coef=0.0, kl_estimator="k2",
@@ -405,7 +425,7 @@ def test_registry_and_overrides():
     )  # fmt: skip
     assert (algo.clip_low, algo.clip_high, algo.norm_len, algo.std_eps) == (0.1, 0.3, 64, 1e-3)
     assert not algo.needs_reference
-    with pytest.raises(KeyError, match="did you mean grpo"):
+    with pytest.raises(KeyError, match=r"did you mean .*grpo"):
         get_algorithm("gpro")
     with pytest.raises(TypeError, match=r"its overrides are .*clip_high"):
         get_algorithm("grpo", clip=0.3)
@@ -431,4 +451,52 @@ def test_presets_match_their_papers():
         0.28,
         True,
     )
-    assert dapo.overlong_penalty == (20480, 4096) and not dapo.needs_reference
+    assert dapo.overlong_penalty == "auto" and not dapo.needs_reference
+    # Length-dependent fields follow the run's generation budget unless set.
+    assert dapo.with_budget(20480).overlong_penalty == (20480, 4096)
+    assert dr.norm_len is None and dr.with_budget(48).norm_len == 48
+    assert get_algorithm("dr_grpo", norm_len=1024).with_budget(48).norm_len == 1024
+    assert get_algorithm("dapo", overlong_penalty=None).with_budget(48).overlong_penalty is None
+
+
+# -------------------------------------------------------------------------------- GSPO, CISPO
+def test_gspo_clips_whole_sequences_on_their_length_normalised_ratio():
+    gspo = get_algorithm("gspo", clip_low=0.2, clip_high=0.2)
+    mask = torch.tensor([[1, 1], [1, 0]])
+    old = torch.zeros(2, 2)
+    # Sequence 0: token log-ratios 0.2 and 0.0, so s = e^0.1 = 1.10517 (inside [0.8, 1.2]).
+    # Sequence 1: one token at -0.4, s = e^-0.4 = 0.67032 < 0.8 with A < 0: clipped to 0.8.
+    logp = torch.tensor([[0.2, 0.0], [-0.4, 9.9]], requires_grad=True)
+    a = torch.tensor([1.0, -1.0])
+    loss, stats = gspo.loss(logp, old, a, mask)
+    s0 = math.exp(0.1)
+    assert loss.item() == pytest.approx((-s0 + 0.8) / 2, rel=1e-6)
+    (grad,) = torch.autograd.grad(loss, logp)
+    # d(-s0)/d logp_t = -s0 / |o_0| for each token, halved by the mean over 2 sequences;
+    # the clipped sequence contributes nothing, and padding never does.
+    assert grad.flatten().tolist() == pytest.approx([-s0 / 4, -s0 / 4, 0.0, 0.0], rel=1e-6)
+    assert stats["clip_frac_low"] == 0.5 and stats["clip_frac_high"] == 0.0
+    assert stats["seq_ratio_mean"] == pytest.approx((s0 + math.exp(-0.4)) / 2)
+
+
+def test_gspo_paper_defaults():
+    gspo = get_algorithm("gspo")
+    assert (gspo.clip_low, gspo.clip_high, gspo.advantage, gspo.kl_coef) == (
+        3e-4, 4e-4, "group-zscore", 0.0)  # fmt: skip
+
+
+def test_cispo_weights_every_token_and_drops_no_gradient():
+    cispo = get_algorithm("cispo")  # no lower bound, ε_high = 0.28
+    mask = torch.ones(1, 2)
+    old = torch.zeros(1, 2)
+    logp = torch.tensor([[math.log(1.5), math.log(0.5)]], requires_grad=True)  # ratios 1.5, 0.5
+    loss, stats = cispo.loss(logp, old, torch.tensor([1.0]), mask)
+    # weights sg(clip(ratio, 0, 1.28)) = 1.28, 0.5; ℓ = mean_t -w_t · A · log π_t
+    assert loss.item() == pytest.approx((-1.28 * math.log(1.5) + 0.5 * math.log(2)) / 2)
+    (grad,) = torch.autograd.grad(loss, logp)
+    assert grad.flatten().tolist() == pytest.approx([-0.64, -0.25])  # -w_t · A / N, both nonzero
+    assert stats["clip_frac_high"] == 0.5 and stats["clip_frac_low"] == 0.0
+    # GRPO's clip drops the first token's gradient outright (ratio 1.5 > 1.28 with A > 0).
+    grpo = get_algorithm("grpo", kl_coef=0.0, clip_high=0.28, loss_agg="token-mean")
+    (clipped,) = torch.autograd.grad(grpo.loss(logp, old, torch.tensor([1.0]), mask)[0], logp)
+    assert clipped[0, 0].item() == 0.0 and clipped[0, 1].item() != 0.0

@@ -13,7 +13,7 @@ from gymnasium.utils.env_checker import check_env
 
 import rlvr
 from rlvr.cli import main
-from rlvr.envs import CombinedReward, FormatReward, LengthPenalty, load_plugins, register_task
+from rlvr.envs import CombinedReward, FormatReward, load_plugins, register_task, score_batch
 from rlvr.integrations.trl import reward_function
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -145,21 +145,49 @@ def test_batch_scoring_of_1000_math_completions_is_fast():
 
 def test_reward_wrappers():
     env = FormatReward(gym.make("rlvr/Arithmetic-v0"), "boxed", weight=0.1)
-    env = LengthPenalty(env, max_length=100, cache=50)
     _, info = env.reset(seed=0)
     answer = f"\\boxed{{{info['reference']}}}"
     _, reward, *_, step_info = env.step(answer)
     assert reward == pytest.approx(1.1)
-    assert step_info["reward_terms"] == {"verifier": 1.0, "format": 1.0, "length": 0.0}
-    env.reset(seed=0)
-    _, reward, *_ = env.step(answer + " " * 200)  # too long: full penalty
-    assert reward == pytest.approx(0.1)
+    assert step_info["reward_terms"] == {"verifier": 1.0, "format": 1.0}
     env.reset(seed=0)
     _, reward, *_ = env.step(info["reference"])  # right answer, wrong format
     assert reward == pytest.approx(1.0)
     rewards, infos = env.get_wrapper_attr("score")([answer, "nope"], [info["reference"]] * 2)
     assert rewards.tolist() == pytest.approx([1.1, 0.0])
     assert infos[0]["reward_terms"]["format"] == 1.0
+
+
+def test_batch_scoring_applies_every_reward_wrapper_as_step_does():
+    """rlvr's wrappers and plain gym.RewardWrappers, in any order: the batch path of training
+    gives each completion the reward step() gives it."""
+    base = gym.make("rlvr/Arithmetic-v0")
+    env = gym.wrappers.TransformReward(FormatReward(base, weight=0.5), lambda r: 2 * r - 1)
+    env = FormatReward(gym.wrappers.ClipReward(env, -1.0, 1.5), "answer-tags", weight=0.25)
+    _, info = env.reset(seed=0)
+    completions = [
+        f"\\boxed{{{info['reference']}}}",
+        str(info["reference"]),
+        "no",
+        "<answer>1</answer>",
+    ]
+    one_by_one = []
+    for completion in completions:
+        env.reset(seed=0)
+        one_by_one.append(env.step(completion)[1])
+    rewards, _ = score_batch(env, completions, [info["reference"]] * len(completions))
+    assert rewards.tolist() == pytest.approx(one_by_one)
+    assert one_by_one[0] == pytest.approx(1.5)  # 2 * 1.5 - 1 = 2, clipped to 1.5
+
+
+def test_a_wrapper_that_changes_step_otherwise_is_refused():
+    class Doubled(gym.Wrapper):
+        def step(self, action):
+            obs, reward, *rest = self.env.step(action)
+            return obs, 2 * reward, *rest
+
+    with pytest.raises(TypeError, match=r"Doubled changes step\(\).*gym.RewardWrapper"):
+        score_batch(Doubled(gym.make("rlvr/Arithmetic-v0")), ["1"], ["1"])
 
 
 def test_combined_reward():

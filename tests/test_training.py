@@ -1,6 +1,7 @@
 """The loop, end to end, on a tiny model built in the test: the reward must rise for real."""
 
 import json
+import math
 import warnings
 
 import pytest
@@ -28,6 +29,9 @@ rlvr.register_task("test/Digits-v0", source=_prompt, verifier=_digits)
 rlvr.register_task(
     "test/Constant-v0", source=_prompt, verifier=lambda c, r: Verdict(0.0, False, c, "no")
 )
+rlvr.register_task(
+    "test/Solved-v0", source=_prompt, verifier=lambda c, r: Verdict(1.0, True, c, "yes")
+)
 
 
 def _config(tmp_path, algo: str, **overrides) -> TrainConfig:
@@ -48,6 +52,8 @@ def _config(tmp_path, algo: str, **overrides) -> TrainConfig:
         ("rloo", {}, 0.3),
         ("reinforce", {}, 0.3),
         ("ppo", {"reward_kl_coef": 0.01}, 0.25),  # with its value head
+        ("gspo", {}, 0.3),
+        ("cispo", {}, 0.3),
         ("dpo", {}, 0.3),
         ("plackett_luce", {}, 0.3),
     ],
@@ -73,7 +79,7 @@ def test_metrics_samples_and_checkpoint(tmp_path):
     assert [r["step"] for r in rows] == [1, 2, 3]
     expected = {
         "reward_mean", "reward_std", "accuracy", "zero_variance_groups", "loss", "kl",
-        "clip_frac_low", "clip_frac_high", "entropy", "response_len", "response_len_max",
+        "algo/clip_frac_low", "algo/clip_frac_high", "entropy", "response_len", "response_len_max",
         "truncated", "sample_s", "verify_s", "update_s", "tokens_per_s",
     }  # fmt: skip
     assert expected <= set(rows[0])
@@ -84,9 +90,12 @@ def test_metrics_samples_and_checkpoint(tmp_path):
     assert torch.load(checkpoint / "trainer_state.pt")["step"] == 2
 
 
-def test_zero_variance_is_warned_loudly(tmp_path):
+def test_zero_variance_is_warned_loudly_with_its_cause(tmp_path):
     config = _config(tmp_path, "grpo", env="test/Constant-v0", steps=1)
-    with pytest.warns(UserWarning, match="every group has the same reward"):
+    with pytest.warns(UserWarning, match=r"every group has the same reward.*4 all wrong: check"):
+        Trainer(config, tiny_model(), tiny_tokenizer()).train()
+    config = _config(tmp_path, "grpo", env="test/Solved-v0", steps=1)
+    with pytest.warns(UserWarning, match=r"4 all right: the task is solved"):
         Trainer(config, tiny_model(), tiny_tokenizer()).train()
 
 
@@ -119,6 +128,161 @@ def test_truncated_importance_sampling_is_neutral_when_sampler_and_learner_agree
     plain = _first_step_gradient(_config(tmp_path, "grpo", steps=1))
     corrected = _first_step_gradient(_config(tmp_path, "grpo", steps=1, tis_cap=2.0))
     assert torch.allclose(plain, corrected, atol=1e-5)
+
+
+# ------------------------------------------------------------------ several updates per batch
+def _spy_on_loss(trainer: Trainer) -> list[dict]:
+    """Record every loss call, with the gradient of the loss w.r.t. the log-probs."""
+    calls: list[dict] = []
+    original = trainer.algo.loss
+
+    def spy(logprobs, old, advantages, mask, ref=None, **extra):
+        loss, stats = original(logprobs, old, advantages, mask, ref, **extra)
+        (grad,) = torch.autograd.grad(loss, logprobs, retain_graph=True)
+        calls.append(dict(logprobs=logprobs.detach(), old=old.detach(), advantages=advantages,
+                          mask=mask, grad=grad, stats=stats))  # fmt: skip
+        return loss, stats
+
+    trainer.algo.loss = spy  # type: ignore[method-assign]
+    return calls
+
+
+@pytest.mark.parametrize("updates", [{"epochs": 2}, {"mini_batches": 4}])
+def test_later_updates_clip_and_clipped_tokens_get_no_gradient(tmp_path, updates):
+    """π_old is fixed before the first update, so after it the ratio moves and GRPO's clip acts:
+    the gradient is autograd's of the written-out objective, and zero where it clipped."""
+    config = _config(tmp_path, "grpo", steps=2, lr=0.05, **updates)
+    trainer = Trainer(config, tiny_model(), tiny_tokenizer())
+    calls = _spy_on_loss(trainer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        metrics = trainer.train()
+    # 2 steps × (2 epochs × 2 micro-batches of 16 | 4 mini-batches of one 8-sample group)
+    assert len(calls) == 8
+    assert metrics[-1]["algo/clip_frac_high"] + metrics[-1]["algo/clip_frac_low"] > 0
+    clipped_somewhere = False
+    eps = trainer.algo.clip_low, trainer.algo.clip_high
+    for call in calls:
+        lp = call["logprobs"].clone().requires_grad_()
+        a, m = call["advantages"][:, None], call["mask"].float()
+        ratio = torch.exp(lp - call["old"])
+        per_token = -torch.minimum(ratio * a, ratio.clamp(1 - eps[0], 1 + eps[1]) * a)
+        written = ((per_token * m).sum(1) / m.sum(1).clamp(min=1)).mean()
+        (expected,) = torch.autograd.grad(written, lp)
+        assert torch.allclose(call["grad"], expected, atol=1e-6)
+        out = ((ratio > 1 + eps[1]) & (a > 0)) | ((ratio < 1 - eps[0]) & (a < 0))
+        out &= call["mask"]
+        assert (call["grad"][out] == 0).all()
+        clipped_somewhere |= bool(out.any())
+    assert clipped_somewhere
+    first = calls[0]  # the first update is on-policy: ratio exactly 1
+    assert torch.equal(first["logprobs"][first["mask"]], first["old"][first["mask"]])
+
+
+def test_one_update_matches_with_pi_old_from_a_separate_pass_or_the_sampler(tmp_path):
+    """One on-policy update takes π_old from its own forward pass; the same step with π_old from
+    a separate pass (the sampler's log-probs, here the same model) gives the same gradient."""
+    plain = _first_step_gradient(_config(tmp_path, "grpo", steps=1))
+    sampler = _first_step_gradient(_config(tmp_path, "grpo", steps=1, old_logprobs="sampler"))
+    assert torch.allclose(plain, sampler, atol=1e-5)
+
+
+def test_ppo_keeps_its_values_from_before_the_updates(tmp_path):
+    config = _config(tmp_path, "ppo", steps=2, epochs=2, lr=0.01)
+    trainer = Trainer(config, tiny_model(), tiny_tokenizer())
+    calls = _spy_on_loss(trainer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        history = trainer.train()
+    assert all(math.isfinite(h["algo/value_loss"]) for h in history)
+    assert trainer.critic is not None and len(calls) == 2 * 2 * 2
+
+
+# ------------------------------------------------------------------------- resolved config
+def test_algo_kwargs_merge_with_the_trainer_defaults(tmp_path):
+    config = _config(tmp_path, "grpo", steps=1, algo_kwargs={"clip_high": 0.3})
+    trainer = Trainer(config, tiny_model(), tiny_tokenizer())
+    assert trainer.algo.kl_coef == 0.0 and trainer.algo.clip_high == 0.3
+    assert trainer.reference is None  # no KL term: no reference model is copied
+    paper = Trainer(_config(tmp_path, "grpo", steps=1, algo_kwargs={"kl_coef": 0.04}),
+                    tiny_model(), tiny_tokenizer())  # fmt: skip
+    assert paper.reference is not None
+
+
+def test_length_fields_follow_max_new_tokens(tmp_path):
+    dr = Trainer(_config(tmp_path, "dr_grpo", max_new_tokens=6), tiny_model(), tiny_tokenizer())
+    assert dr.algo.norm_len == 6
+    dapo = Trainer(_config(tmp_path, "dapo", max_new_tokens=10), tiny_model(), tiny_tokenizer())
+    assert dapo.algo.overlong_penalty == (10, 2)
+
+
+def test_resolved_config_round_trips(tmp_path):
+    import argparse
+
+    import yaml
+
+    from rlvr.training.cli import add_arguments, config_from_args
+
+    first = Trainer(_config(tmp_path / "a", "dapo", steps=1, algo_kwargs={"clip_high": 0.3}),
+                    tiny_model(), tiny_tokenizer())  # fmt: skip
+    written = yaml.safe_load((first.out / "config.yaml").read_text())
+    assert written["algo_kwargs"]["overlong_penalty"] == [6, 1]
+    assert written["algo_kwargs"]["clip_high"] == 0.3 and written["algo_kwargs"]["kl_coef"] == 0.0
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    again = config_from_args(parser.parse_args(["--config", str(first.out / "config.yaml")]))
+    second = Trainer(again, tiny_model(), tiny_tokenizer())
+    assert second.resolved == first.resolved
+    assert second.algo == first.algo
+
+
+# ------------------------------------------------------------------------------ rewards
+def test_a_gym_reward_wrapper_reaches_the_trainer(tmp_path):
+    import gymnasium as gym
+
+    env = gym.wrappers.TransformReward(gym.make("test/Digits-v0"), lambda r: r + 10.0)
+    trainer = Trainer(_config(tmp_path, "grpo", steps=1), tiny_model(), tiny_tokenizer(), env=env)
+    assert trainer.step()["reward_mean"] >= 10.0
+
+
+def test_a_wrapper_training_cannot_follow_is_refused(tmp_path):
+    import gymnasium as gym
+
+    class Bonus(gym.Wrapper):
+        def step(self, action):
+            obs, reward, *rest = self.env.step(action)
+            return obs, reward + 1.0, *rest
+
+    with pytest.raises(TypeError, match="Bonus changes step"):
+        Trainer(_config(tmp_path, "grpo"), tiny_model(), tiny_tokenizer(),
+                env=Bonus(gym.make("test/Digits-v0")))  # fmt: skip
+
+
+def test_entropy_bonus_gets_the_entropy(tmp_path):
+    config = _config(tmp_path, "grpo", steps=1, algo_kwargs={"entropy_coef": 0.01})
+    trainer = Trainer(config, tiny_model(), tiny_tokenizer())
+    seen = []
+    original = trainer.algo.loss
+    trainer.algo.loss = lambda *a, **kw: (seen.append(kw["entropy"]), original(*a, **kw))[1]
+    trainer.step()
+    assert seen and all(e is not None and (e > 0).any() for e in seen)
+
+
+def test_rft_keeps_distinct_completions_only(tmp_path):
+    """Greedy sampling makes a group's 8 completions equal: RFT keeps one of them."""
+    config = _config(tmp_path, "rft", steps=1, temperature=0.0,
+                     algo_kwargs={"threshold": 0.0, "per_group": 4})  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # equal completions: no spread, as intended here
+        metrics = Trainer(config, tiny_model(), tiny_tokenizer()).step()
+    assert metrics["kept"] == pytest.approx(1 / 8)
+
+
+def test_ranking_accuracy_does_not_hide_the_task_accuracy(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        metrics = Trainer(_config(tmp_path, "dpo", steps=1), tiny_model(), tiny_tokenizer()).step()
+    assert {"accuracy", "algo/accuracy"} <= set(metrics)
 
 
 def test_bad_config_names_the_field():
@@ -344,7 +508,7 @@ def test_tensorboard_scalars(tmp_path):
     pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    config = _config(tmp_path, "grpo", steps=2, tensorboard=True)
+    config = _config(tmp_path, "grpo", steps=2, report_to="tensorboard")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         Trainer(config, tiny_model(), tiny_tokenizer()).train()
@@ -386,3 +550,21 @@ def test_lora_learns_trains_only_adapters_and_resumes(tmp_path):
     resumed = Trainer(config, base(), tiny_tokenizer())
     assert resumed.step_index == 30
     assert all(h["reward_mean"] > start for h in resumed.train())
+
+
+def test_weights_and_biases_offline_gets_the_same_scalars(tmp_path, monkeypatch):
+    pytest.importorskip("wandb")
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    config = _config(tmp_path, "grpo", steps=2, report_to="wandb")
+    trainer = Trainer(config, tiny_model(), tiny_tokenizer())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        history = trainer.train()
+    run = trainer.reporters[0].run
+    assert run.summary["reward_mean"] == pytest.approx(history[-1]["reward_mean"])
+    assert run.summary["algo/clip_frac_high"] == history[-1]["algo/clip_frac_high"]
+    assert run.config["algo_kwargs"]["kl_coef"] == 0.0  # the resolved config
+    trainer.close()
+    runs = list((tmp_path / "grpo" / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1 and any(runs[0].glob("*.wandb"))

@@ -16,16 +16,19 @@ from rlvr.algorithms.base import (
     register_algorithm,
     registered_algorithms,
 )
+from rlvr.algorithms.cispo import cispo
 from rlvr.algorithms.dapo import dapo
 from rlvr.algorithms.dr_grpo import dr_grpo
 from rlvr.algorithms.filters import groups_missing
 from rlvr.algorithms.grpo import grpo
+from rlvr.algorithms.gspo import gspo
 from rlvr.algorithms.ppo import ppo
 from rlvr.algorithms.ranking import dpo, plackett_luce
 from rlvr.algorithms.reinforce import reinforce, rloo
 from rlvr.algorithms.sft import rft, sft
 
-for _factory in (grpo, dr_grpo, dapo, rft, sft, reinforce, rloo, ppo, dpo, plackett_luce):
+_ALGORITHMS = (grpo, dr_grpo, dapo, gspo, cispo, rft, sft, reinforce, rloo, ppo, dpo, plackett_luce)
+for _factory in _ALGORITHMS:
     register_algorithm(_factory.__name__, _factory)
 
 __all__ = [

@@ -21,7 +21,7 @@ def dr_grpo(**overrides: Any) -> PolicyGradient:
         name="dr_grpo",
         advantage="group-center",
         loss_agg="seq-mean-token-sum-norm",
-        norm_len=1024,  # set to the run's max new tokens
+        norm_len=None,  # the trainer sets the run's max_new_tokens
         clip_low=0.2,
         clip_high=0.2,
         kl_coef=0.0,

@@ -7,8 +7,11 @@ function (``advantages.gae``), and the loss is
     ℓ = agg_t[ -min(ρ_t A_t, clip(ρ_t, 1-ε, 1+ε) A_t) ] + c_V · agg_t[ ½ max((V_t - R_t)²,
           (clip(V_t, V_old,t - ε_V, V_old,t + ε_V) - R_t)²) ]
 
-The value head itself belongs to the trainer (``needs_values``); pass ``values``, ``old_values``
-and ``returns`` (all ``[N, T]``) to ``loss``, with ``[N, T]`` advantages.
+The value function is a linear head on the policy's last hidden state (``critic``); the trainer
+trains it with the policy and passes its per-token output to ``loss`` as ``values``.
+``token_advantages`` turns the sequence rewards into per-token advantages and returns from the
+values before the update, so with several updates per batch (``epochs``, ``mini_batches``) they
+stay those of the policy that sampled.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import torch
 from torch import Tensor
 
+from rlvr.algorithms.advantages import gae
 from rlvr.algorithms.base import PolicyGradient, Stats
-from rlvr.algorithms.losses import masked
+from rlvr.algorithms.losses import kl_penalized_rewards, masked
 
 
 @dataclass
@@ -31,18 +36,32 @@ class PPO(PolicyGradient):
     reward_kl_coef: float = 0.0
     """β of the per-token KL penalty in the rewards (``kl_penalized_rewards``)."""
 
-    needs_values = True
-
     @property
     def needs_reference(self) -> bool:  # type: ignore[override]
         return self.kl_coef != 0 or self.reward_kl_coef != 0
 
+    def critic(self, hidden_size: int) -> torch.nn.Module:
+        return torch.nn.Linear(hidden_size, 1)
+
     def advantages(self, rewards: Tensor, group_ids: Tensor) -> Tensor:
-        raise TypeError(
-            "PPO's advantages are per token: compute them with "
-            "rlvr.algorithms.advantages.gae(token_rewards, values, mask, gamma, lam) "
-            "(token rewards from rlvr.algorithms.losses.kl_penalized_rewards)"
-        )
+        """The sequence reward itself: it is the last token's reward in ``token_advantages``."""
+        return rewards.float()
+
+    def token_advantages(
+        self,
+        advantages: Tensor,
+        old_logprobs: Tensor,
+        ref_logprobs: Tensor | None,
+        old_values: Tensor | None,
+        mask: Tensor,
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """GAE over the KL-penalised per-token rewards; ``advantages`` are the sequence rewards."""
+        if old_values is None:
+            raise ValueError("PPO's advantages need the critic's values before the update")
+        ref = old_logprobs if ref_logprobs is None else ref_logprobs
+        rewards = kl_penalized_rewards(advantages, old_logprobs, ref, mask, self.reward_kl_coef)
+        token_advantages, returns = gae(rewards, old_values, mask, self.gamma, self.lam)
+        return token_advantages, {"old_values": old_values, "returns": returns}
 
     def loss(
         self,

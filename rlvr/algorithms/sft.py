@@ -36,6 +36,9 @@ class Likelihood(Algorithm):
     def __post_init__(self) -> None:
         self._aggregate = aggregation(self.loss_agg)
 
+    def accumulation_weights(self, lengths: Tensor) -> Tensor:
+        return lengths.float() if self.loss_agg == "token-mean" else torch.ones(len(lengths))
+
     def advantages(self, rewards: Tensor, group_ids: Tensor) -> Tensor:
         return torch.ones_like(rewards, dtype=torch.float32)
 

@@ -9,13 +9,12 @@ from rlvr.envs.registry import (
     register_task,
     registered_tasks,
 )
-from rlvr.envs.wrappers import CombinedReward, FormatReward, LengthPenalty
+from rlvr.envs.wrappers import CombinedReward, FormatReward, score_batch
 
 __all__ = [
     "AnyText",
     "CombinedReward",
     "FormatReward",
-    "LengthPenalty",
     "Loader",
     "Task",
     "VerifierEnv",
@@ -23,4 +22,5 @@ __all__ = [
     "load_plugins",
     "register_task",
     "registered_tasks",
+    "score_batch",
 ]

@@ -1,11 +1,18 @@
-"""Reward shaping as Gymnasium wrappers, so the environment and the trainer stay unshaped.
+"""Reward shaping as Gymnasium wrappers, and the batch path that applies every wrapper.
 
-Each wrapper adds one weighted term to the verifier's reward, records the term in
-``info["reward_terms"]``, and applies the same shaping in ``score`` (the batch path), so
-``env.get_wrapper_attr("score")`` gives a trainer shaped rewards too.
+Each rlvr wrapper adds one weighted term to the verifier's reward and records the term in
+``info["reward_terms"]``. ``score_batch(env, completions, references)`` scores a batch exactly as
+``step`` would score each completion: through rlvr's wrappers, any ``gym.RewardWrapper``
+(``TransformReward``, ``ClipReward``, …) and the reward-neutral wrappers ``gym.make`` adds. A
+wrapper that changes ``step`` in another way is refused, so training never sees rewards that
+differ from ``step``'s.
 
->>> env = FormatReward(gym.make("rlvr/Arithmetic-v0"), weight=0.1)   # doctest: +SKIP
->>> env = LengthPenalty(env, max_length=2048, cache=512)             # doctest: +SKIP
+>>> env = FormatReward(gym.make("rlvr/Arithmetic-v0"), weight=0.1)        # doctest: +SKIP
+>>> env = gym.wrappers.TransformReward(env, lambda r: 2 * r - 1)          # doctest: +SKIP
+>>> rewards, infos = score_batch(env, completions, references)            # doctest: +SKIP
+
+DAPO's overlong penalty counts tokens, which only the trainer knows: it is the algorithm's
+``overlong_penalty``, not a wrapper.
 """
 
 from __future__ import annotations
@@ -25,6 +32,41 @@ FORMATS: dict[str, re.Pattern[str]] = {
     "think-answer": re.compile(r"^\s*<think>.*?</think>\s*<answer>.*?</answer>\s*$", re.DOTALL),
     "code-block": re.compile(r"```(?:python|py)?\s*\n.*?```", re.DOTALL),
 }
+
+
+Scores = tuple[np.ndarray, list[dict[str, Any]]]
+
+# Wrappers that leave step()'s reward alone (gym.make adds the first two to every env).
+NEUTRAL_WRAPPERS: tuple[type, ...] = (
+    gym.wrappers.OrderEnforcing,
+    gym.wrappers.PassiveEnvChecker,
+    gym.wrappers.TimeLimit,
+    gym.wrappers.RecordEpisodeStatistics,
+)
+
+
+def score_batch(
+    env: gym.Env, completions: Sequence[str], references: Sequence[Any], workers: int | None = None
+) -> Scores:
+    """Rewards and infos for many completions, as ``step`` would give them one at a time."""
+    if not isinstance(env, gym.Wrapper):
+        score = getattr(env, "score", None)
+        if score is None:
+            raise TypeError(f"{type(env).__name__} is not an rlvr environment (no score method)")
+        return score(completions, references, workers)
+    inner = score_batch(env.env, completions, references, workers)
+    if isinstance(env, CombinedReward):
+        return env.shape_batch(*inner, completions)
+    if isinstance(env, gym.RewardWrapper):
+        rewards, infos = inner
+        return np.array([env.reward(float(r)) for r in rewards], dtype=np.float32), infos
+    if isinstance(env, NEUTRAL_WRAPPERS) or type(env).step is gym.Wrapper.step:
+        return inner
+    raise TypeError(
+        f"{type(env).__name__} changes step() in a way batch scoring cannot repeat, so training "
+        "would see other rewards than step(): subclass gym.RewardWrapper (reward(r) -> float) "
+        "or rlvr.envs.CombinedReward (terms of the completion) instead"
+    )
 
 
 class CombinedReward(gym.Wrapper):
@@ -52,8 +94,13 @@ class CombinedReward(gym.Wrapper):
 
     def score(
         self, completions: Sequence[str], references: Sequence[Any], workers: int | None = None
-    ) -> tuple[np.ndarray, list[dict[str, Any]]]:
-        rewards, infos = self.env.get_wrapper_attr("score")(completions, references, workers)
+    ) -> Scores:
+        """The batch path through this wrapper and everything under it (``score_batch``)."""
+        return score_batch(self, completions, references, workers)
+
+    def shape_batch(
+        self, rewards: np.ndarray, infos: list[dict[str, Any]], completions: Sequence[str]
+    ) -> Scores:
         shaped = [self._shape(float(r), c, i) for r, c, i in zip(rewards, completions, infos)]
         return np.array([r for r, _ in shaped], dtype=np.float32), [i for _, i in shaped]
 
@@ -75,28 +122,3 @@ class FormatReward(CombinedReward):
         if isinstance(pattern, str):
             pattern = re.compile(pattern, re.DOTALL)
         super().__init__(env, {"format": (lambda c, _: float(bool(pattern.search(c))), weight)})
-
-
-class LengthPenalty(CombinedReward):
-    """DAPO's soft overlong punishment: 0 up to ``max_length - cache``, then linear to -1.
-
-    Length is ``length(completion)``: characters by default; pass a tokenizer-based function to
-    count tokens, e.g. ``length=lambda text: len(tokenizer(text).input_ids)``.
-    """
-
-    def __init__(
-        self,
-        env: gym.Env,
-        max_length: int,
-        cache: int,
-        weight: float = 1.0,
-        length: Callable[[str], int] = len,
-    ) -> None:
-        if not 0 < cache <= max_length:
-            raise ValueError(f"need 0 < cache <= max_length, got cache={cache}, max={max_length}")
-
-        def penalty(completion: str, _: Mapping[str, Any]) -> float:
-            over = length(completion) - (max_length - cache)
-            return -min(1.0, max(0.0, over / cache))
-
-        super().__init__(env, {"length": (penalty, weight)})

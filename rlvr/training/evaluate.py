@@ -16,6 +16,7 @@ from math import comb
 from typing import Any
 
 import gymnasium as gym
+from tqdm import tqdm
 
 from rlvr.rollout import Sampler, SamplingParams
 from rlvr.verifiers import Verdict
@@ -27,12 +28,14 @@ def greedy_accuracy(
     n: int = 100,
     max_new_tokens: int = 96,
     split: str = "test",
+    progress: bool = False,
     **env_kwargs: Any,
 ) -> tuple[float, int]:
     """``(accuracy, rows)``: greedy accuracy on the first ``n`` rows of ``split`` (or all of
-    them, when the split is smaller)."""
+    them, when the split is smaller); ``progress`` shows a bar on stderr."""
     env, tasks = _tasks(env_id, n, split, env_kwargs)
-    verdicts = _sample_and_score(env, tasks, sampler, 1, SamplingParams(max_new_tokens, 0.0))
+    params = SamplingParams(max_new_tokens, 0.0)
+    verdicts = _sample_and_score(env, tasks, sampler, 1, params, "held-out" if progress else None)
     return sum(v[0].correct for v in verdicts) / len(verdicts), len(verdicts)
 
 
@@ -46,6 +49,7 @@ def evaluate(
     max_new_tokens: int = 256,
     greedy: bool = True,
     split: str = "test",
+    progress: bool = False,
     **env_kwargs: Any,
 ) -> dict[str, float]:
     """Greedy accuracy and, from ``n`` samples per prompt at ``temperature``, pass@k and maj@k
@@ -56,9 +60,10 @@ def evaluate(
     report: dict[str, float] = {"rows": float(len(tasks)), "n": float(n)}
     if greedy:
         params = SamplingParams(max_new_tokens, 0.0)
-        verdicts = _sample_and_score(env, tasks, sampler, 1, params)
+        verdicts = _sample_and_score(env, tasks, sampler, 1, params, "greedy" if progress else None)
         report["greedy"] = sum(v[0].correct for v in verdicts) / len(verdicts)
-    sampled = _sample_and_score(env, tasks, sampler, n, SamplingParams(max_new_tokens, temperature))
+    params = SamplingParams(max_new_tokens, temperature)
+    sampled = _sample_and_score(env, tasks, sampler, n, params, f"n={n}" if progress else None)
     for k in ks:
         report[f"pass@{k}"] = sum(
             pass_at_k(n, sum(v.correct for v in g), k) for g in sampled
@@ -94,9 +99,21 @@ def _tasks(
 
 
 def _sample_and_score(
-    env: Any, tasks: list[tuple[str, dict[str, Any]]], sampler: Sampler, n: int, params: Any
+    env: Any,
+    tasks: list[tuple[str, dict[str, Any]]],
+    sampler: Sampler,
+    n: int,
+    params: Any,
+    progress: str | None = None,
+    chunk: int = 16,
 ) -> list[list[Verdict]]:
-    groups = sampler.generate([info["messages"] for _, info in tasks], n, params)
+    """Sample ``n`` per task (in chunks of prompts, with a progress bar named ``progress``)."""
+    messages = [info["messages"] for _, info in tasks]
+    groups = []
+    with tqdm(total=len(tasks), desc=progress, unit="prompt", disable=progress is None) as bar:
+        for start in range(0, len(messages), chunk):
+            groups += sampler.generate(messages[start : start + chunk], n, params)
+            bar.update(len(messages[start : start + chunk]))
     texts = [comp.text for group in groups for comp in group]
     references = [info["reference"] for _, info in tasks for _ in range(n)]
     _, infos = env.score(texts, references)

@@ -13,7 +13,7 @@ PANELS = (
     ("entropy", ("entropy",)),
     ("response length (tokens)", ("response_len", "response_len_max")),
     ("all-equal groups / truncated", ("zero_variance_groups", "truncated")),
-    ("clip fraction", ("clip_frac_low", "clip_frac_high")),
+    ("clip fraction", ("algo/clip_frac_low", "algo/clip_frac_high")),
     ("|sampler - learner| log-prob", ("logprob_mismatch",)),
     ("sampling tokens/s", ("tokens_per_s",)),
     ("seconds per step", ("sample_s", "verify_s", "update_s")),

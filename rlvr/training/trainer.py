@@ -1,12 +1,14 @@
 """The RLVR loop. One step reads top to bottom:
 
 draw B prompts -> sample G completions each -> verify -> shape, select, advantages
--> policy update (micro-batches, accumulation, clipping) -> push weights -> log -> checkpoint
+-> π_old (once per batch) -> updates (epochs × mini-batches, each micro-batched) -> push weights
+-> log -> checkpoint
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import time
@@ -16,14 +18,28 @@ from typing import Any
 
 import gymnasium as gym
 import torch
+from torch import Tensor
 
-from rlvr.algorithms import get_algorithm
-from rlvr.algorithms.advantages import gae
-from rlvr.algorithms.losses import kl_penalized_rewards
+from rlvr.algorithms import Algorithm, get_algorithm
+from rlvr.algorithms.losses import entropy_from_logits
+from rlvr.envs import score_batch
 from rlvr.rollout import Completion, Sampler, SamplingParams, make_sampler
 from rlvr.training import checkpoint, lora
-from rlvr.training.config import TrainConfig
+from rlvr.training.batch import Rollout, pack, scatter
+from rlvr.training.config import TRAINER_ALGO_DEFAULTS, TrainConfig
 from rlvr.training.evaluate import greedy_accuracy
+
+TOP_LEVEL_STATS = {"loss": "loss", "kl_ref": "kl", "entropy": "entropy"}
+"""Algorithm statistics logged under their own name; the rest go under ``algo/``."""
+
+
+def build_algorithm(config: TrainConfig) -> Algorithm:
+    """The run's algorithm: its paper defaults, then the trainer's (no KL term), then the user's
+    ``algo_kwargs``; length-dependent fields left unset come from ``max_new_tokens``."""
+    accepted = get_algorithm(config.algo).overrides()
+    defaults = {k: v for k, v in TRAINER_ALGO_DEFAULTS.items() if k in accepted}
+    algo = get_algorithm(config.algo, **{**defaults, **config.algo_kwargs})
+    return algo.with_budget(config.max_new_tokens)
 
 
 class Trainer:
@@ -31,8 +47,9 @@ class Trainer:
 
     Everything is built from ``config`` unless given: ``model``/``tokenizer`` (else
     ``load_model(config.model)``), ``sampler`` (else ``make_sampler(config.sampler, ...)``) and
-    ``env`` (else ``gym.make(config.env)``, so wrappers passed in shape the rewards).
-    ``step()`` runs one step and returns its metrics; ``train()`` runs to ``config.steps``.
+    ``env`` (else ``gym.make(config.env)``; wrappers passed in shape the rewards exactly as in
+    ``step``, see ``rlvr.envs.score_batch``). ``step()`` runs one step and returns its metrics;
+    ``train()`` runs to ``config.steps``. The resolved config is written to ``out/config.yaml``.
     """
 
     def __init__(
@@ -45,14 +62,14 @@ class Trainer:
     ) -> None:
         self.config = config
         torch.manual_seed(config.seed)
+        self.algo = build_algorithm(config)
+        if config.tis_cap is not None and self.algo.whole_groups:
+            raise ValueError(f"config.tis_cap weights advantages; {config.algo} ranks samples")
         if model is None:
             from rlvr.training.models import load_model
 
             model, tokenizer = load_model(config.model)
         self.tokenizer = tokenizer
-        self.algo = get_algorithm(config.algo, **config.algo_kwargs)
-        if config.tis_cap is not None and self.algo.whole_groups:
-            raise ValueError(f"config.tis_cap weights advantages; {config.algo} ranks samples")
         # The sampler starts from the plain weights (vLLM loads them from a saved copy).
         self.sampler = sampler or make_sampler(
             config.sampler, model, tokenizer, batch_size=config.prompts_per_step, seed=config.seed
@@ -66,21 +83,17 @@ class Trainer:
         # the frozen base (adapters disabled), so there is no copy.
         needs_copy = self.algo.needs_reference and not config.lora_rank
         self.reference = copy.deepcopy(model).eval() if needs_copy else None
-        # Reward-shaping wrappers (FormatReward, ...) apply: score/sample come from the outside.
         self.env = env if env is not None else gym.make(config.env, **(config.env_kwargs or {}))
         try:
             self.sample_tasks = self.env.get_wrapper_attr("sample")
-            self.score = self.env.get_wrapper_attr("score")
         except AttributeError:
             raise TypeError(f"{config.env} is not an rlvr environment (no sample/score)") from None
+        score_batch(self.env, [], [])  # refuses, now, a wrapper whose rewards training can't see
         self.env.reset(seed=config.seed)
-        # PPO's critic: a linear value head on the policy's last hidden state.
-        self.value_head = (
-            torch.nn.Linear(model.config.hidden_size, 1) if self.algo.needs_values else None
-        )
+        self.critic = self.algo.critic(model.config.hidden_size)  # PPO's value head
         parameters = [p for p in self.model.parameters() if p.requires_grad]
-        if self.value_head is not None:
-            parameters += list(self.value_head.parameters())
+        if self.critic is not None:
+            parameters += list(self.critic.parameters())
         self.optimizer = torch.optim.AdamW(
             parameters, lr=config.lr, weight_decay=config.weight_decay
         )
@@ -88,12 +101,14 @@ class Trainer:
         self.step_index = 0
         self.out = Path(config.out)
         self.out.mkdir(parents=True, exist_ok=True)
+        self.resolved = resolved_config(config, self.algo)
+        (self.out / "config.yaml").write_text(to_yaml(self.resolved))
         if config.resume:
             self._resume()
         else:  # a new run in an old directory starts its logs afresh
             for log in ("metrics.jsonl", "samples.jsonl"):
                 checkpoint.truncate_log(self.out / log, 0)
-        self.tensorboard = _tensorboard(self.out) if config.tensorboard else None
+        self.reporters = [_reporter(name, self.out, self.resolved) for name in config.reporters()]
 
     def _resume(self) -> None:
         found = checkpoint.latest(self.out)
@@ -113,8 +128,8 @@ class Trainer:
         torch.set_rng_state(state["rng"])
         self.env.unwrapped.np_random.bit_generator.state = state["env_rng"]  # data position
         self.step_index = state["step"]
-        if self.value_head is not None:
-            self.value_head.load_state_dict(state["value_head"])
+        if self.critic is not None:
+            self.critic.load_state_dict(state["critic"])
         for log in ("metrics.jsonl", "samples.jsonl"):  # steps after the checkpoint are redone
             checkpoint.truncate_log(self.out / log, self.step_index)
 
@@ -130,7 +145,7 @@ class Trainer:
         t0 = time.perf_counter()
         batch, draws, seconds = self._collect()  # sample + verify + select
         t1 = time.perf_counter()
-        stats = self._update(batch) if batch["keep"].any() else {}  # policy update
+        stats = self._update(batch) if batch.keep.any() else {}  # policy updates
         self.push_weights()
         self.step_index += 1
         metrics = {
@@ -140,24 +155,28 @@ class Trainer:
         }  # fmt: skip
         metrics["tokens_per_s"] = metrics["response_tokens"] / max(seconds["sample"], 1e-9)
         if c.eval_every and self.step_index % c.eval_every == 0:
-            metrics["eval_accuracy"] = self.held_out()[0]
+            metrics["eval_accuracy"] = self.held_out(progress=False)[0]
         self._log(metrics, batch)
         if c.save_every and self.step_index % c.save_every == 0:
             self.save()
         return metrics
 
     def close(self) -> None:
-        """Free the sampler's engine (vLLM holds gigabytes until it is shut down)."""
+        """Free the sampler's engine (vLLM holds gigabytes until it is shut down) and close the
+        metric reporters."""
         close = getattr(self.sampler, "close", None)
         if close is not None:
             close()
+        for reporter in self.reporters:
+            reporter.close()
 
-    def held_out(self) -> tuple[float, int]:
+    def held_out(self, progress: bool = True) -> tuple[float, int]:
         """Greedy accuracy on the first ``eval_n`` rows of the task's test split, and the rows."""
         c = self.config
         return greedy_accuracy(
-            self.sampler, c.env, c.eval_n, c.max_new_tokens, **(c.env_kwargs or {})
-        )
+            self.sampler, c.env, c.eval_n, c.max_new_tokens, progress=progress,
+            **(c.env_kwargs or {}),
+        )  # fmt: skip
 
     def push_weights(self) -> None:
         """Give the sampler the learner's current weights (merged, with LoRA)."""
@@ -169,11 +188,11 @@ class Trainer:
             self.sampler.load_weights(self.model.state_dict())
 
     # ------------------------------------------------------------------------------ stages
-    def _collect(self) -> tuple[dict[str, Any], int, dict[str, float]]:
+    def _collect(self) -> tuple[Rollout, int, dict[str, float]]:
         """Draw prompt groups until B of them pass the algorithm's filter (or max_draws)."""
         c = self.config
         params = SamplingParams(max_new_tokens=c.max_new_tokens, temperature=c.temperature)
-        parts: list[dict[str, Any]] = []
+        parts: list[Rollout] = []
         seconds = {"sample": 0.0, "verify": 0.0}
         kept_groups, draws = 0, 0
         while kept_groups < c.prompts_per_step and draws < c.max_draws:
@@ -187,69 +206,89 @@ class Trainer:
             completions = [comp for group in groups for comp in group]
             references = [info["reference"] for _, info in tasks for _ in range(c.group_size)]
             start = time.perf_counter()
-            rewards, infos = self.score([comp.text for comp in completions], references)
+            rewards, infos = score_batch(self.env, [comp.text for comp in completions], references)
             seconds["verify"] += time.perf_counter() - start
-            part = self._tensors(
-                completions, rewards, infos, offset=len(parts) * c.prompts_per_step
-            )
+            part = self._rollout(completions, rewards, infos, len(parts) * c.prompts_per_step)
             parts.append(part)
-            kept_groups += int(torch.unique(part["group_ids"][part["keep"]]).numel())
-        return _concat(parts), draws, seconds
+            kept_groups += int(torch.unique(part.group_ids[part.keep]).numel())
+        return Rollout.concat(parts), draws, seconds
 
-    def _tensors(
+    def _rollout(
         self, completions: list[Completion], rewards: Any, infos: list[dict], offset: int
-    ) -> dict[str, Any]:
-        c = self.config
-        group_ids = torch.arange(len(completions)) // c.group_size + offset
+    ) -> Rollout:
+        group_ids = torch.arange(len(completions)) // self.config.group_size + offset
         lengths = torch.tensor([len(comp.token_ids) for comp in completions])
         truncated = torch.tensor([comp.finish_reason == "length" for comp in completions])
+        keys = torch.tensor([hash(tuple(comp.token_ids)) for comp in completions])  # equal texts
         raw = torch.as_tensor(rewards, dtype=torch.float32)
         shaped = self.algo.shape(raw, lengths)
-        # PPO's advantages are per token, from its critic, at update time (``_gae``)
-        advantages = shaped if self.algo.needs_values else self.algo.advantages(shaped, group_ids)
-        keep = self.algo.select(shaped, group_ids, lengths, truncated) & (lengths > 0)
-        return {
-            "completions": completions, "rewards": raw, "shaped": shaped, "group_ids": group_ids,
-            "lengths": lengths, "truncated": truncated, "keep": keep,
-            "advantages": advantages,
-            "correct": torch.tensor([bool(i["verdict"].correct) for i in infos]),
-            "verdicts": [i["verdict"] for i in infos],
-        }  # fmt: skip
+        keep = self.algo.select(shaped, group_ids, lengths, truncated, keys) & (lengths > 0)
+        return Rollout(
+            completions=completions, verdicts=[i["verdict"] for i in infos], rewards=raw,
+            shaped=shaped, advantages=self.algo.advantages(shaped, group_ids),
+            group_ids=group_ids, lengths=lengths, truncated=truncated, keep=keep,
+            correct=torch.tensor([bool(i["verdict"].correct) for i in infos]),
+        )  # fmt: skip
 
-    def _update(self, batch: dict[str, Any]) -> dict[str, float]:
-        """One optimizer step over the kept samples, in micro-batches."""
+    def _update(self, batch: Rollout) -> dict[str, float]:
+        """``epochs`` passes over the kept samples in ``mini_batches`` optimizer steps each,
+        all against the same π_old."""
         c = self.config
-        index = torch.nonzero(batch["keep"]).flatten().tolist()
-        # Each micro-batch's mean is weighted by its share of the batch, so the accumulated
-        # gradient equals the full batch's: a share of tokens for a token mean, else of rows.
-        by_tokens = getattr(self.algo, "loss_agg", None) == "token-mean"
-        sizes = batch["lengths"].float() if by_tokens else torch.ones(len(batch["lengths"]))
-        total = float(sizes[index].sum())
+        rows = torch.nonzero(batch.keep).flatten().tolist()
         self.model.train()
+        before = self._before_update(batch, rows)
+        totals: dict[str, float] = {}
+        updates = _mini_batches(rows, batch.group_ids, c.mini_batches, c.epochs,
+                                seed=(c.seed, self.step_index))  # fmt: skip
+        for mini in updates:
+            for key, value in self._optimizer_step(batch, mini, before).items():
+                totals[key] = totals.get(key, 0.0) + value / len(updates)
+        self.scheduler.step()
+        self.model.eval()
+        return totals
+
+    @torch.no_grad()
+    def _before_update(self, batch: Rollout, rows: list[int]) -> _Before | None:
+        """π_old (the learner's log-probs before any update, or the sampler's), the reference
+        log-probs and the critic's values, once per batch. None for a single on-policy update,
+        where the update's own forward pass gives them exactly."""
+        c = self.config
+        if c.epochs == 1 and c.mini_batches == 1 and c.old_logprobs == "learner":
+            return None
+        before = _Before({}, {}, {})
+        for micro in _micro_batches(rows, batch.group_ids, c.micro_batch, self.algo):
+            ids, mask, where = pack([batch.completions[i] for i in micro], self.pad_id)
+            logprobs, hidden, _ = _forward(self.model, ids, mask, c.temperature,
+                                           hidden=self.critic is not None)  # fmt: skip
+            ref = self._reference_logprobs(ids, mask)
+            values = self._values(hidden)
+            for k, i in enumerate(micro):
+                if c.old_logprobs == "sampler":
+                    before.old[i] = torch.tensor(batch.completions[i].logprobs)
+                else:
+                    before.old[i] = logprobs[k][where[k]]
+                if ref is not None:
+                    before.ref[i] = ref[k][where[k]]
+                if values is not None:
+                    before.values[i] = values[k][where[k]]
+        return before
+
+    def _optimizer_step(
+        self, batch: Rollout, rows: list[int], before: _Before | None
+    ) -> dict[str, float]:
+        """One optimizer step over ``rows``, accumulated over micro-batches. Each micro-batch's
+        mean is weighted by its share of the rows' weight (tokens for a token mean, else rows),
+        so the accumulated gradient equals the whole mini-batch's."""
+        c = self.config
+        weights = self.algo.accumulation_weights(batch.lengths[rows])
+        weight_of = dict(zip(rows, weights.tolist()))
+        total = float(weights.sum())
         self.optimizer.zero_grad(set_to_none=True)
         totals: dict[str, float] = {}
-        for rows in _micro_batches(index, batch["group_ids"], c.micro_batch, self.algo):
-            share = float(sizes[rows].sum()) / total
-            ids, mask = _pack([batch["completions"][i] for i in rows], self.tokenizer.pad_token_id)
-            logprobs, hidden = _token_logprobs(self.model, ids, mask, c.temperature)
-            ref = self._reference_logprobs(ids, mask)
-            completion_mask = mask[:, 1:] & _completion_positions(batch, rows, ids.shape[1] - 1)
-            sampled = _sampler_logprobs(batch, rows, completion_mask)
-            gap = (logprobs.detach() - sampled)[completion_mask]
-            advantages, extra = batch["advantages"][rows], dict[str, torch.Tensor]()
-            if self.value_head is not None:  # PPO: per-token advantages from GAE on the critic
-                advantages, extra = self._gae(batch["shaped"][rows], logprobs, ref, hidden,
-                                              completion_mask)  # fmt: skip
-            if c.tis_cap is not None:  # per-token weight min(π_learner / π_sampler, C)
-                weight = torch.exp(logprobs.detach() - sampled).clamp(max=c.tis_cap)
-                weight = torch.where(completion_mask, weight, 0.0)
-                advantages = (advantages if advantages.dim() == 2 else advantages[:, None]) * weight
-            loss, stats = self.algo.loss(
-                logprobs, logprobs.detach(), advantages, completion_mask, ref,
-                group_ids=batch["group_ids"][rows], **extra,
-            )  # fmt: skip
+        for micro in _micro_batches(rows, batch.group_ids, c.micro_batch, self.algo):
+            share = sum(weight_of[i] for i in micro) / total
+            loss, stats = self._loss(batch, micro, before)
             (loss * share).backward()
-            stats = {"loss": loss.item(), **stats, "logprob_mismatch": gap.abs().mean().item()}
             for key, value in stats.items():
                 totals[key] = totals.get(key, 0.0) + value * share
         totals["grad_norm"] = float(
@@ -258,72 +297,117 @@ class Trainer:
             )
         )
         self.optimizer.step()
-        self.scheduler.step()
-        self.model.eval()
         return totals
 
+    def _loss(
+        self, batch: Rollout, rows: list[int], before: _Before | None
+    ) -> tuple[Tensor, dict[str, float]]:
+        """The algorithm's loss on one micro-batch, with π_old, the reference and the critic."""
+        c = self.config
+        ids, mask, where = pack([batch.completions[i] for i in rows], self.pad_id)
+        logprobs, hidden, entropy = _forward(
+            self.model, ids, mask, c.temperature, hidden=self.critic is not None,
+            entropy=self.algo.needs_entropy,
+        )  # fmt: skip
+        values = self._values(hidden)
+        if before is None:  # one on-policy update: π_old is this very forward pass
+            old = logprobs.detach()
+            ref = self._reference_logprobs(ids, mask)
+            old_values = None if values is None else values.detach()
+        else:
+            old = scatter([before.old[i] for i in rows], where)
+            ref = scatter([before.ref[i] for i in rows], where) if before.ref else None
+            old_values = scatter([before.values[i] for i in rows], where) if before.values else None
+        sampled = scatter([torch.tensor(batch.completions[i].logprobs) for i in rows], where)
+        advantages, extra = self.algo.token_advantages(
+            batch.advantages[rows], old, ref, old_values, where
+        )
+        if values is not None:
+            extra["values"] = values
+        if c.tis_cap is not None:  # per-token weight min(π_old / π_sampler, C)
+            weight = torch.where(where, torch.exp(old - sampled).clamp(max=c.tis_cap), 0.0)
+            advantages = (advantages if advantages.dim() == 2 else advantages[:, None]) * weight
+        loss, stats = self.algo.loss(
+            logprobs, old, advantages, where, ref, group_ids=batch.group_ids[rows],
+            entropy=entropy, **extra,
+        )  # fmt: skip
+        mismatch = (old - sampled)[where].abs().mean().item()
+        return loss, {"loss": loss.item(), **stats, "logprob_mismatch": mismatch}
+
+    @property
+    def pad_id(self) -> int:
+        return self.tokenizer.pad_token_id
+
+    def _values(self, hidden: Tensor | None) -> Tensor | None:
+        """The critic's value of the state before each target token, ``[n, T-1]``."""
+        if self.critic is None or hidden is None:
+            return None
+        return self.critic(hidden[:, :-1].float()).squeeze(-1)
+
     @torch.no_grad()
-    def _reference_logprobs(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
+    def _reference_logprobs(self, ids: Tensor, mask: Tensor) -> Tensor | None:
         if not self.algo.needs_reference:
             return None
         if self.reference is not None:
-            return _token_logprobs(self.reference, ids, mask, self.config.temperature)[0]
+            return _forward(self.reference, ids, mask, self.config.temperature)[0]
         with self.model.disable_adapter():  # LoRA: the frozen base is the reference
-            return _token_logprobs(self.model, ids, mask, self.config.temperature)[0]
-
-    def _gae(
-        self, rewards: torch.Tensor, logprobs: torch.Tensor, ref: torch.Tensor | None,
-        hidden: torch.Tensor, mask: torch.Tensor,
-    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:  # fmt: skip
-        """Per-token rewards (with the KL penalty), GAE advantages and returns, and the values.
-
-        On-policy with one update per batch, the critic's values before the update are this
-        forward's values, detached: GAE is per sequence, so a micro-batch holds all it needs."""
-        algo: Any = self.algo
-        assert self.value_head is not None
-        values = self.value_head(hidden[:, :-1].float()).squeeze(-1)  # V(state before token t+1)
-        old_logprobs = logprobs.detach()
-        token_rewards = kl_penalized_rewards(
-            rewards, old_logprobs, old_logprobs if ref is None else ref, mask, algo.reward_kl_coef
-        )
-        advantages, returns = gae(token_rewards, values.detach(), mask, algo.gamma, algo.lam)
-        return advantages, {"values": values, "old_values": values.detach(), "returns": returns}
+            return _forward(self.model, ids, mask, self.config.temperature)[0]
 
     # ---------------------------------------------------------------------------- logging
-    def _metrics(self, batch: dict[str, Any], stats: dict[str, float]) -> dict[str, float]:
-        rewards, groups = batch["rewards"], batch["group_ids"]
-        spread = [rewards[groups == g].max() > rewards[groups == g].min() for g in groups.unique()]
-        zero_var = 1.0 - float(torch.tensor(spread, dtype=torch.float32).mean())
+    def _metrics(self, batch: Rollout, stats: dict[str, float]) -> dict[str, float]:
+        rewards, groups = batch.rewards, batch.group_ids
+        flat = [
+            g for g in groups.unique() if rewards[groups == g].max() == rewards[groups == g].min()
+        ]
+        zero_var = len(flat) / max(1, len(groups.unique()))
         if zero_var == 1.0:
-            warnings.warn(
-                f"step {self.step_index}: every group has the same reward for all its samples, so "
-                "every advantage is 0 and nothing is learned. Check that the prompt asks for the "
-                "answer format the verifier extracts, and that max_new_tokens is long enough.",
-                stacklevel=3,
-            )
-        lengths = batch["lengths"].float()
+            self._warn_no_signal(batch, flat)
+        lengths = batch.lengths.float()
+        algo_stats = {TOP_LEVEL_STATS.get(k, f"algo/{k}"): v for k, v in stats.items()
+                      if k not in ("grad_norm", "logprob_mismatch")}  # fmt: skip
         return {
             "reward_mean": float(rewards.mean()), "reward_std": float(rewards.std()),
-            "accuracy": float(batch["correct"].float().mean()), "zero_variance_groups": zero_var,
-            "kept": float(batch["keep"].float().mean()),
+            "accuracy": float(batch.correct.float().mean()), "zero_variance_groups": zero_var,
+            "kept": float(batch.keep.float().mean()),
             "response_len": float(lengths.mean()), "response_len_max": float(lengths.max()),
-            "truncated": float(batch["truncated"].float().mean()),
+            "truncated": float(batch.truncated.float().mean()),
             "response_tokens": float(lengths.sum()), "lr": float(self.scheduler.get_last_lr()[0]),
-            "loss": stats.get("loss", 0.0), "kl": stats.get("kl_ref", 0.0),
-            **{k: v for k, v in stats.items() if k not in ("loss", "kl_ref")},
+            "loss": 0.0, "kl": 0.0, **algo_stats,
+            **{k: stats[k] for k in ("grad_norm", "logprob_mismatch") if k in stats},
         }  # fmt: skip
 
-    def _log(self, metrics: dict[str, float], batch: dict[str, Any]) -> None:
+    def _warn_no_signal(self, batch: Rollout, groups: list[Tensor]) -> None:
+        members = [batch.group_ids == g for g in groups]
+        solved = sum(bool(batch.correct[m].all()) for m in members)
+        failed = sum(not batch.correct[m].any() and bool(batch.rewards[m][0] <= 0) for m in members)
+        advice = []
+        if solved:
+            advice.append(f"{solved} all right: the task is solved at this temperature, so make "
+                          "it harder (or stop)")  # fmt: skip
+        if failed:
+            advice.append(f"{failed} all wrong: check that the prompt asks for the answer "
+                          "format the verifier extracts, and that max_new_tokens is long "
+                          "enough")  # fmt: skip
+        other = len(groups) - solved - failed
+        if other:
+            advice.append(f"{other} with one equal partial reward each")
+        warnings.warn(
+            f"step {self.step_index}: every group has the same reward for all its samples, so "
+            f"every advantage is 0 and nothing is learned. Of {len(groups)} groups, "
+            + "; ".join(advice)
+            + ".",
+            stacklevel=4,
+        )
+
+    def _log(self, metrics: dict[str, float], batch: Rollout) -> None:
         with (self.out / "metrics.jsonl").open("a") as f:
             f.write(json.dumps(metrics) + "\n")
-        if self.tensorboard is not None:
-            for key, value in metrics.items():
-                self.tensorboard.add_scalar(key, value, self.step_index)
-            self.tensorboard.flush()
+        for reporter in self.reporters:
+            reporter.log(metrics, self.step_index)
         every = self.config.log_samples_every
         if every and (self.step_index == 1 or self.step_index % every == 0):
             with (self.out / "samples.jsonl").open("a") as f:
-                for comp, verdict in list(zip(batch["completions"], batch["verdicts"]))[:4]:
+                for comp, verdict in list(zip(batch.completions, batch.verdicts))[:4]:
                     row = {"step": self.step_index, "completion": comp.text, **verdict.to_dict()}
                     f.write(json.dumps(row, default=str) + "\n")
 
@@ -337,7 +421,7 @@ class Trainer:
                 "step": self.step_index, "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(), "rng": torch.get_rng_state(),
                 "env_rng": self.env.unwrapped.np_random.bit_generator.state,
-                "value_head": None if self.value_head is None else self.value_head.state_dict(),
+                "critic": None if self.critic is None else self.critic.state_dict(),
             }  # fmt: skip
             torch.save(state, staging / checkpoint.STATE_FILE)
 
@@ -353,66 +437,103 @@ class Trainer:
         return 1.0
 
 
-def _tensorboard(out: Path) -> Any:
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:
-        raise ImportError("config.tensorboard needs the tensorboard package") from None
-    return SummaryWriter(str(out / "tensorboard"))
+@dataclasses.dataclass
+class _Before:
+    """Per kept row, its completion tokens' values before the update."""
+
+    old: dict[int, Tensor]
+    ref: dict[int, Tensor]
+    values: dict[int, Tensor]
+
+
+# ---------------------------------------------------------------------------- resolved config
+def resolved_config(config: TrainConfig, algo: Algorithm) -> dict[str, Any]:
+    """Every TrainConfig field, with ``algo_kwargs`` holding every field of the built algorithm:
+    ``rlvr train --config out/config.yaml`` runs the same thing again."""
+    values = dataclasses.asdict(config)
+    values["algo_kwargs"] = algo.overrides()
+    values["resume"] = False
+    return values
+
+
+def to_yaml(values: dict[str, Any]) -> str:
+    import yaml
+
+    def plain(x: Any) -> Any:
+        if isinstance(x, tuple | list):
+            return [plain(v) for v in x]
+        if isinstance(x, dict):
+            return {k: plain(v) for k, v in x.items()}
+        return x
+
+    return yaml.safe_dump(plain(values), sort_keys=False)
+
+
+# -------------------------------------------------------------------------------- reporters
+class _TensorBoard:
+    def __init__(self, out: Path) -> None:
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            raise ImportError(
+                "--report-to tensorboard needs: pip install 'rlvr[tensorboard]'"
+            ) from None
+        self.writer = SummaryWriter(str(out / "tensorboard"))
+
+    def log(self, metrics: dict[str, float], step: int) -> None:
+        for key, value in metrics.items():
+            self.writer.add_scalar(key, value, step)
+        self.writer.flush()
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class _WandB:
+    """Weights & Biases: the same scalars; ``WANDB_MODE=offline`` needs no account."""
+
+    def __init__(self, out: Path, config: dict[str, Any]) -> None:
+        try:
+            import wandb
+        except ImportError:
+            raise ImportError("--report-to wandb needs: pip install 'rlvr[wandb]'") from None
+        self.run = wandb.init(project="rlvr", dir=str(out), config=config, name=out.name)
+
+    def log(self, metrics: dict[str, float], step: int) -> None:
+        self.run.log(metrics, step=step, commit=True)
+
+    def close(self) -> None:
+        self.run.finish()
+
+
+def _reporter(name: str, out: Path, config: dict[str, Any]) -> Any:
+    return _TensorBoard(out) if name == "tensorboard" else _WandB(out, config)
 
 
 # ------------------------------------------------------------------------------ tensor helpers
-def _pack(completions: list[Completion], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-padded ``prompt + completion`` ids and their attention mask."""
-    rows = [c.prompt_token_ids + c.token_ids for c in completions]
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.bool)
-    for k, row in enumerate(rows):
-        ids[k, : len(row)] = torch.tensor(row)
-        mask[k, : len(row)] = True
-    return ids, mask
-
-
-def _completion_positions(batch: dict[str, Any], rows: list[int], width: int) -> torch.Tensor:
-    """For targets ``ids[:, 1:]``: True where the target is a completion token."""
-    out = torch.zeros((len(rows), width), dtype=torch.bool)
-    for k, i in enumerate(rows):
-        comp = batch["completions"][i]
-        start = len(comp.prompt_token_ids) - 1
-        out[k, start : start + len(comp.token_ids)] = True
-    return out
-
-
-def _sampler_logprobs(batch: dict[str, Any], rows: list[int], where: torch.Tensor) -> torch.Tensor:
-    """The sampler's log-probs of the completion tokens, laid out like the learner's."""
-    out = torch.zeros(where.shape)
-    out[where] = torch.tensor(
-        [lp for i in rows for lp in batch["completions"][i].logprobs], dtype=torch.float32
-    )
-    return out
-
-
-def _token_logprobs(
-    model: Any, ids: torch.Tensor, mask: torch.Tensor, temperature: float
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """``log π(ids[:, t+1] | ids[:, :t+1])`` at the sampling temperature, ``[N, T-1]``, and the
-    last hidden states ``[N, T, H]`` (for a value head)."""
-    output = model(input_ids=ids, attention_mask=mask.long(), output_hidden_states=True)
-    logprobs = torch.log_softmax(output.logits[:, :-1].float() / (temperature or 1.0), dim=-1)
-    return logprobs.gather(-1, ids[:, 1:, None]).squeeze(-1), output.hidden_states[-1]
+def _forward(
+    model: Any, ids: Tensor, mask: Tensor, temperature: float, hidden: bool = False,
+    entropy: bool = False,
+) -> tuple[Tensor, Tensor | None, Tensor | None]:  # fmt: skip
+    """``log π(ids[:, t+1] | ids[:, :t+1])`` at the sampling temperature, ``[N, T-1]``; with
+    ``hidden``, the last hidden states ``[N, T, H]`` (for a critic); with ``entropy``, each
+    position's entropy over the vocabulary ``[N, T-1]``."""
+    output = model(input_ids=ids, attention_mask=mask.long(), output_hidden_states=hidden)
+    logits = output.logits[:, :-1].float() / (temperature or 1.0)
+    chosen = torch.log_softmax(logits, dim=-1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+    spread = entropy_from_logits(logits) if entropy else None
+    return chosen, output.hidden_states[-1] if hidden else None, spread
 
 
 def _micro_batches(
-    index: list[int], group_ids: torch.Tensor, size: int, algo: Any
+    index: list[int], group_ids: Tensor, size: int, algo: Algorithm
 ) -> list[list[int]]:
     """Rows in chunks of ``size``; for algorithms that compare within groups, chunks of whole
     groups (as many as fit in ``size``, at least one)."""
     if not algo.whole_groups:
         return [index[k : k + size] for k in range(0, len(index), size)]
     chunks: list[list[int]] = []
-    for g in dict.fromkeys(group_ids[index].tolist()):
-        group = [i for i in index if group_ids[i] == g]
+    for group in _groups(index, group_ids):
         if chunks and len(chunks[-1]) + len(group) <= size:
             chunks[-1] += group
         else:
@@ -420,13 +541,30 @@ def _micro_batches(
     return chunks
 
 
-def _concat(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key in parts[0]:
-        values = [p[key] for p in parts]
-        out[key] = (
-            torch.cat(values)
-            if isinstance(values[0], torch.Tensor)
-            else [item for value in values for item in value]
+def _mini_batches(
+    index: list[int], group_ids: Tensor, count: int, epochs: int, seed: tuple[int, int]
+) -> list[list[int]]:
+    """The rows of each optimizer step: ``epochs`` passes, each over ``count`` mini-batches of
+    whole groups. After the first pass the group order is shuffled (seeded by run and step, so a
+    resumed run draws the same); one pass in one mini-batch keeps the rows' order."""
+    groups = _groups(index, group_ids)
+    count = min(count, len(groups))
+    generator = torch.Generator().manual_seed(hash(seed) & 0x7FFF_FFFF)
+    steps = []
+    for epoch in range(epochs):
+        order = (
+            groups
+            if epoch == 0
+            else [groups[k] for k in torch.randperm(len(groups), generator=generator).tolist()]
         )
-    return out
+        for part in range(count):
+            chosen = order[part * len(order) // count : (part + 1) * len(order) // count]
+            steps.append([i for group in chosen for i in group])
+    return steps
+
+
+def _groups(index: list[int], group_ids: Tensor) -> list[list[int]]:
+    members: dict[int, list[int]] = {}
+    for i in index:
+        members.setdefault(int(group_ids[i]), []).append(i)
+    return list(members.values())
