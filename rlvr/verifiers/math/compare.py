@@ -120,6 +120,18 @@ def numbers_match(
     return Outcome(False, "not-equal")
 
 
+_APPROXIMATE_RE = re.compile(r"\d?\.\d")
+
+
+def tolerance(a: str, b: str, rel_tol: float) -> float:
+    """``rel_tol`` when either side is written as a decimal approximation, else 0.
+
+    Tolerance is for rounding (``0.3333333`` for ``1/3``, ``3.1415927`` for ``\\pi``). Two exact
+    forms are equal or not: ``355/113`` is not ``\\pi``, nor ``\\sqrt{2} + 10^{-9}`` ``\\sqrt{2}``.
+    """
+    return rel_tol if _APPROXIMATE_RE.search(a) or _APPROXIMATE_RE.search(b) else 0.0
+
+
 def _is_integer(x: Fraction | float | complex) -> bool:
     if isinstance(x, Fraction):
         return x.denominator == 1
@@ -137,7 +149,7 @@ class CheapComparer:
             return Outcome(True, "exact-match")
         fa, fb = as_fraction(a), as_fraction(b)
         if fa is not None and fb is not None:
-            return numbers_match(fa, fb, self.rel_tol)
+            return numbers_match(fa, fb, tolerance(a, b, self.rel_tol))
         raise NeedsSympy
 
     def proportional(self, a: str, b: str) -> Outcome:

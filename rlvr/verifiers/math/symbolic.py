@@ -21,7 +21,7 @@ from sympy.parsing.sympy_parser import (
     standard_transformations,
 )
 
-from rlvr.verifiers.math.compare import CheapComparer, NeedsSympy, Outcome
+from rlvr.verifiers.math.compare import CheapComparer, NeedsSympy, Outcome, tolerance
 
 TRANSFORMATIONS = (*standard_transformations, implicit_multiplication_application, convert_xor)
 # Not E and I: in an answer, E and I are names (a point, a choice); e and i are the constants.
@@ -102,34 +102,45 @@ class SympyComparer:
         except NeedsSympy:
             pass
         parsed = _parse_pair(a, b)
-        return parsed if isinstance(parsed, Outcome) else self._compare(*parsed)
+        if isinstance(parsed, Outcome):
+            return parsed
+        return self._compare(*parsed, tolerance(a, b, self.rel_tol))
 
-    def _compare(self, x: sympy.Expr, y: sympy.Expr) -> Outcome:
+    def _compare(self, x: sympy.Expr, y: sympy.Expr, rel_tol: float) -> Outcome:
         if x == y:
             return Outcome(True, "symbolic-equal")
         if _has_infinity(x) or _has_infinity(y):
             return Outcome(False, "not-equal")
         if not x.free_symbols and not y.free_symbols:
-            return self._constants(x, y)
+            return self._constants(x, y, rel_tol)
         agree = self._agree_at_probes(x, y)
         if agree is False:
             return Outcome(False, "not-equal")
-        if sympy.simplify(x - y) == 0:
+        difference = sympy.simplify(x - y)
+        if difference == 0:
             return Outcome(True, "symbolic-equal")
+        if not difference.free_symbols:  # x + 10^{-30} and x: a constant apart, agreeing at probes
+            return self._constants(difference, sympy.Integer(0), 0.0)
         # simplify could not prove it; exact agreement at every probe point is strong evidence.
         return Outcome(True, "numeric-close") if agree else Outcome(False, "not-equal")
 
-    def _constants(self, x: sympy.Expr, y: sympy.Expr) -> Outcome:
-        """Two numbers, compared in sympy's arbitrary-precision floats (a Python float would make
-        every number above 1.8e308 equal, and integers above 2^53 inexact). An integer on either
-        side must be matched exactly; otherwise within ``rel_tol``."""
-        diff = sympy.N(x - y, 50)
+    def _constants(self, x: sympy.Expr, y: sympy.Expr, rel_tol: float) -> Outcome:
+        """Two numbers, compared exactly where their difference is rational, else in sympy's
+        arbitrary-precision floats (a Python float would make every number above 1.8e308 equal,
+        and integers above 2^53 inexact). An integer on either side must be matched exactly;
+        otherwise within ``rel_tol`` (0 unless a side is a decimal, see ``tolerance``)."""
+        exact = x - y
+        diff = exact if exact.is_Rational else sympy.N(exact, 50)
         if not diff.is_number or diff.has(sympy.nan, sympy.zoo):
             return Outcome(False, "not-equal")
         scale = sympy.Max(1, sympy.Abs(sympy.N(x, 50)), sympy.Abs(sympy.N(y, 50)))
-        if diff == 0 or bool(sympy.Abs(diff) <= sympy.Rational(1, 10**40) * scale):
-            return Outcome(True, "symbolic-equal")  # equal to 40 digits: log(8)/log(2) and 3
-        if not (x.is_Integer or y.is_Integer) and bool(sympy.Abs(diff) <= self.rel_tol * scale):
+        if diff == 0:
+            return Outcome(True, "symbolic-equal")
+        if not exact.is_Rational and bool(sympy.Abs(diff) <= sympy.Rational(1, 10**40) * scale):
+            # equal to 40 digits where no exact difference exists: log(8)/log(2) and 3. An exact
+            # difference (10^{309}+1 - 10^{309} = 1) is never rounded away.
+            return Outcome(True, "symbolic-equal")
+        if not (x.is_Integer or y.is_Integer) and bool(sympy.Abs(diff) <= rel_tol * scale):
             return Outcome(True, "numeric-close")
         return Outcome(False, "not-equal")
 

@@ -27,6 +27,8 @@ from rlvr.verifiers.math.parse import (
 )
 from rlvr.verifiers.math.worker import shared_pool
 
+MAX_TIMEOUT_S = 3600.0
+"""A deadline must be finite: it becomes a timer and a poll timeout in the worker protocol."""
 REFERENCE_STRATEGIES = ("boxed", "answer_phrase", "bare")
 """A reference is an answer, or a solution that states it (a box, ``####``, an answer phrase)."""
 _VALUE_WITH_UNIT_RE = re.compile(r"\s*(-?[\d.,]*\d)\s+(?:[^\W\d_]+\s*){1,3}\.?\s*")
@@ -51,6 +53,8 @@ class MathVerifier:
         timeout_s: wall-clock budget for the symbolic comparison of one case.
         rel_tol: relative tolerance of numeric comparison (``1/3`` vs ``0.3333333``).
         memory_mb: address-space limit of the sympy worker processes.
+        max_chars: longest completion read; a longer one scores 0 with reason ``too-long``, so
+            one verify call costs at most linear work in this bound plus ``timeout_s``.
 
     Example:
         >>> v = MathVerifier()
@@ -64,28 +68,34 @@ class MathVerifier:
         timeout_s: float = 2.0,
         rel_tol: float = 1e-6,
         memory_mb: int = 2048,
+        max_chars: int = 200_000,
     ) -> None:
         unknown = [s for s in strategies if s not in STRATEGIES]
         if unknown or not strategies:
             raise ValueError(
                 f"strategies must be a non-empty subset of {STRATEGIES}, got {tuple(strategies)}"
             )
-        if not timeout_s > 0:
-            raise ValueError(f"timeout_s must be positive, got {timeout_s}")
+        if not 0 < timeout_s <= MAX_TIMEOUT_S:
+            raise ValueError(
+                f"timeout_s must be positive and at most {MAX_TIMEOUT_S:g} seconds, got {timeout_s}"
+            )
         if not 0 <= rel_tol < 1:
             raise ValueError(f"rel_tol must be in [0, 1), got {rel_tol}")
         if memory_mb < 256:
             raise ValueError(f"memory_mb must be at least 256, got {memory_mb}")
+        if max_chars < 1:
+            raise ValueError(f"max_chars must be at least 1, got {max_chars}")
         self.strategies = tuple(strategies)
         self.timeout_s = float(timeout_s)
         self.rel_tol = float(rel_tol)
         self.memory_mb = int(memory_mb)
+        self.max_chars = int(max_chars)
         self._cheap = CheapComparer(self.rel_tol)
 
     def __repr__(self) -> str:
         return (
             f"MathVerifier(strategies={self.strategies}, timeout_s={self.timeout_s}, "
-            f"rel_tol={self.rel_tol}, memory_mb={self.memory_mb})"
+            f"rel_tol={self.rel_tol}, memory_mb={self.memory_mb}, max_chars={self.max_chars})"
         )
 
     def __call__(self, completion: str, reference: str) -> Verdict:
@@ -117,6 +127,8 @@ class MathVerifier:
             reference = str(reference)  # GSM8K-style numeric references
         if not isinstance(reference, str):
             raise TypeError(f"reference must be a str or a number, got {type(reference).__name__}")
+        if len(reference) > self.max_chars:
+            return Verdict(0.0, False, None, "bad-reference", {"error": "reference too long"})
         ref = _reference(reference)
         if isinstance(ref, str):
             return Verdict(0.0, False, None, "bad-reference", {"error": ref})
@@ -124,6 +136,8 @@ class MathVerifier:
         details = {"reference": ref_text}
         if not isinstance(completion, str):
             return Verdict(0.0, False, None, "not-a-string", details)
+        if len(completion) > self.max_chars:
+            return Verdict(0.0, False, None, "too-long", details)
         found = extract_answer(completion, self.strategies)
         if found is None:
             return Verdict(0.0, False, None, "no-answer-found", details)

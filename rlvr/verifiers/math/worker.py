@@ -92,20 +92,26 @@ class WorkerPool:
     ) -> Outcome:
         """The first equal outcome among ``(pred, ref)`` readings, else the first one's."""
         worker = self.processes.acquire()
-        if not worker.wait_ready():
-            self.processes.discard(worker, restart=True)
-            return Outcome(False, "worker-crashed")
+        healthy = False
         try:
+            if not worker.wait_ready():
+                return Outcome(False, "worker-crashed")
             worker.conn.send((tuple(pairs), rel_tol, timeout_s))
-            if worker.conn.poll(timeout_s + GRACE_S):
-                outcome = worker.conn.recv()
-                self.processes.release(worker)
-                return outcome
-            self.processes.discard(worker, restart=True)
-            return Outcome(False, "timeout")
+            if not worker.conn.poll(timeout_s + GRACE_S):
+                return Outcome(False, "timeout")
+            outcome: Outcome = worker.conn.recv()
+            healthy = True
+            return outcome
         except (EOFError, OSError):  # the worker died: memory limit, or a crash inside sympy
-            self.processes.discard(worker, restart=True)
             return Outcome(False, "worker-crashed")
+        finally:
+            # Whatever arrives (KeyboardInterrupt included), the slot goes back to the pool: a
+            # worker that answered is reused; one that did not may still be busy, so it is
+            # killed and its successor starts at the next acquire.
+            if healthy:
+                self.processes.release(worker)
+            else:
+                self.processes.discard(worker)
 
 
 _POOLS: dict[int, WorkerPool] = {}
