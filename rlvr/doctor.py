@@ -32,6 +32,42 @@ ATTACKS = {
         "    own = {'PATH', 'HOME', 'LANG', 'PWD', 'RLVR_SCRATCH'}\n"
         "    return 'pwned' if set(os.environ) - own else 'no'"
     ),
+    # io_uring's own socket operation would walk around the socket rule: the setup must fail.
+    # (These three raise a descriptive error when the defence holds, for the note.)
+    "io_uring is refused": (
+        "import ctypes, os\ndef attack():\n"
+        "    libc = ctypes.CDLL(None, use_errno=True)\n"
+        "    params = ctypes.create_string_buffer(120)\n"
+        "    if libc.syscall(425, 8, params) >= 0:  # io_uring_setup, on every arch\n"
+        "        return 'pwned'\n"
+        "    err = ctypes.get_errno()\n"
+        "    raise OSError(err, os.strerror(err), 'io_uring_setup')"
+    ),
+    # Keys live in the kernel and would outlive the run: add_key must fail.
+    "kernel keyrings are refused": (
+        "import ctypes, os, platform\ndef attack():\n"
+        "    number = {'x86_64': 248, 'aarch64': 217, 'i686': 286}.get(platform.machine())\n"
+        "    if number is None:\n"
+        "        raise RuntimeError('add_key: unknown syscall number on ' + platform.machine())\n"
+        "    libc = ctypes.CDLL(None, use_errno=True)\n"
+        "    if libc.syscall(number, b'user', b'rlvr', b'x', 1, -4) >= 0:\n"
+        "        return 'pwned'\n"
+        "    err = ctypes.get_errno()\n"
+        "    raise OSError(err, os.strerror(err), 'add_key')"
+    ),
+    # Files in a tmpfs are memory the address-space limit does not see.
+    "/dev is read-only and /dev/shm is capped": (
+        "import os\ndef attack():\n"
+        "    try:\n        open('/dev/rlvr-doctor', 'w').close()\n        return 'pwned'\n"
+        "    except OSError:\n        pass\n"
+        "    held = 0\n"
+        "    try:\n"
+        "        with open('/dev/shm/rlvr-doctor', 'wb', buffering=0) as f:\n"
+        "            while held < 64 << 20:\n                held += f.write(b'x' * (1 << 20))\n"
+        "    except OSError:\n        pass\n"
+        "    if held > 8 << 20:\n        return 'pwned'\n"
+        "    raise OSError(f'/dev is read-only; /dev/shm took {held >> 20} MB of 64 MB')"
+    ),
 }
 
 
@@ -62,7 +98,7 @@ def run() -> int:
     report("bubblewrap found", bwrap is not None, bwrap or "pip install 'rlvr[code]'")
     program = seccomp_program()
     note = f"{len(program) // 8} BPF instructions" if program else "pip install pyseccomp"
-    report("seccomp filter", program is not None, note)
+    report("seccomp allow-list", program is not None, note)
     try:
         code = CodeVerifier(timeout_s=5.0)
     except SandboxUnavailable as err:

@@ -7,16 +7,30 @@ or a websocket) is one more class with a ``start`` method.
 
 - :class:`BwrapSandbox` — Linux namespaces through bubblewrap: a fresh user, PID, network, IPC,
   UTS and cgroup namespace; only the Python installation and system libraries visible, read-only;
-  a size-capped private tmpfs as the only writable place; no environment, no home, no ``/etc``,
-  no ``/proc``. Everything dies with the sandbox's parent.
+  ``/dev`` read-only; two size-capped private tmpfs mounts as the only writable places (``/tmp``
+  and a small ``/dev/shm`` for POSIX semaphores), wiped after every run and counted against the
+  run's ``memory_mb``; no environment, no home, no ``/etc``, no ``/proc``. Everything dies with
+  the sandbox's parent.
 - :class:`UnsafeLocalSandbox` — the same zygote as a plain child process, for machines without
   user namespaces. Resource limits and the seccomp filter still apply; the filesystem and the
   network do not. Only when asked for by name, and it warns loudly.
+
+The host trusts nothing that comes back over the channel. :meth:`ProcessChannel.recv` reads with
+``poll`` (no ``select()``: a trainer may hold more than 1024 descriptors) under one deadline for
+the whole frame, refuses a length prefix over :func:`reply_cap` before reading the body, and
+raises :class:`ProtocolError` for any frame that is cut short, late, oversized or not a JSON
+object, after killing the sandbox. Silence (no byte by the deadline) or a sandbox that ended
+gives ``None``. Either way the channel is retired (``alive`` is False) so that a late reply can
+never answer the next request. A reply flagged ``"unhealthy"`` by the zygote (its writable
+places could not be put back as they were) is returned without the flag and also retires the
+channel.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
 import select
 import shutil
@@ -26,9 +40,9 @@ import tempfile
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from rlvr.verifiers.code import zygote
 
@@ -39,11 +53,32 @@ class SandboxUnavailable(RuntimeError):
     """The isolation this verifier needs cannot be set up on this machine."""
 
 
+class ProtocolError(RuntimeError):
+    """The sandbox broke the wire protocol; the run fails and the sandbox is replaced.
+
+    Raised by :meth:`ProcessChannel.recv` for a length prefix over the cap, a frame not complete
+    by the deadline (a zygote stopped or killed mid-reply, bytes trickled), or a body that is not
+    a JSON object. The channel has already killed its sandbox when this is raised.
+    """
+
+
+reply_cap = zygote.reply_cap
+SEND_TIMEOUT_S = 10.0
+"""How long :meth:`ProcessChannel.send` may wait for the zygote to take a request. The zygote
+reads requests as soon as it is idle, so only a stopped or wedged zygote ever makes it wait."""
+
+
 class Channel(Protocol):
-    def send(self, message: dict[str, Any]) -> None: ...
+    def send(self, message: dict[str, Any]) -> None:
+        """Send a request; never raises or blocks past a deadline (a dead sandbox shows in recv)."""
+        ...
 
     def recv(self, timeout: float) -> dict[str, Any] | None:
-        """The next message; None if none came within ``timeout`` or the sandbox died."""
+        """The next message; None if none came within ``timeout`` or the sandbox died.
+
+        Raises :class:`ProtocolError` when the sandbox breaks the framing. After None or
+        ProtocolError the channel is no longer ``alive``.
+        """
         ...
 
     def close(self) -> None:
@@ -63,10 +98,16 @@ class Sandbox(Protocol):
 
 
 class ProcessChannel:
-    """A channel over a local child process's stdin/stdout."""
+    """A channel over a local child process's stdin/stdout.
+
+    Both pipes are non-blocking and waited on with ``poll``, so every read and write has a
+    deadline and descriptor numbers above 1024 are fine. ``max_reply`` is the largest frame
+    accepted (:func:`reply_cap` of the output limit; ``start_channel`` sets it from the init).
+    """
 
     def __init__(self, argv: list[str], scratch: str | None = None) -> None:
         self.scratch = scratch  # removed on close
+        self.max_reply = reply_cap(1 << 20)
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
         if scratch:
             env["RLVR_SCRATCH"] = scratch
@@ -81,33 +122,114 @@ class ProcessChannel:
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._in, self._out = self.proc.stdin.fileno(), self.proc.stdout.fileno()
+        os.set_blocking(self._in, False)
+        os.set_blocking(self._out, False)
+        self._readable, self._writable = select.poll(), select.poll()
+        self._readable.register(self._out, select.POLLIN)
+        self._writable.register(self._in, select.POLLOUT)
+        self.retired: str | None = None
+        """Why this channel must not be used again (None while it may)."""
+        self._closed = False
 
     @property
     def alive(self) -> bool:
-        return self.proc.poll() is None
+        return self.retired is None and not self._closed and self.proc.poll() is None
 
     def send(self, message: dict[str, Any]) -> None:
-        with contextlib.suppress(OSError):  # the sandbox died; recv() will say so
-            zygote.send(self._in, message)
+        if not self.alive:
+            return  # recv() will say so
+        view = memoryview(zygote.frame(message))
+        deadline = time.monotonic() + SEND_TIMEOUT_S
+        while view:
+            try:
+                view = view[os.write(self._in, view) :]
+                continue
+            except BlockingIOError:
+                pass
+            except OSError:  # the sandbox died
+                self._retire("the sandbox stopped reading")
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._retire(f"the sandbox took no request for {SEND_TIMEOUT_S:.0f}s")
+                self.close()
+                return
+            self._writable.poll(_ms(left))
 
     def recv(self, timeout: float) -> dict[str, Any] | None:
-        ready, _, _ = select.select([self._out], [], [], max(0.0, timeout))
-        if not ready:
+        if not self.alive:
             return None
+        deadline = time.monotonic() + max(0.0, timeout)
+        header, ended = self._read(zygote.HEADER.size, deadline)
+        if not header:
+            self._retire("the sandbox ended" if ended else f"no reply within {timeout:.1f}s")
+            return None
+        if len(header) < zygote.HEADER.size:
+            self._violation(f"a reply's length prefix was cut short ({len(header)} bytes)")
+        (size,) = zygote.HEADER.unpack(header)
+        if size + zygote.HEADER.size > self.max_reply:
+            self._violation(f"a reply of {size} bytes is over the cap of {self.max_reply}")
+        body, ended = self._read(size, deadline)
+        if len(body) < size:
+            why = "the sandbox ended" if ended else "the deadline passed"
+            self._violation(f"a reply was cut short: {why} after {len(body)} of {size} bytes")
         try:
-            return zygote.recv(self._out)
-        except (OSError, ValueError):
-            return None
+            message = json.loads(body)
+        except (ValueError, RecursionError, MemoryError) as err:
+            self._violation(f"a reply is not JSON: {type(err).__name__}: {str(err)[:80]}")
+        if not isinstance(message, dict):
+            self._violation(f"a reply is a JSON {type(message).__name__}, not an object")
+        unhealthy = message.pop("unhealthy", None)
+        if unhealthy is not None:  # the run completed; the sandbox must not be reused
+            self._retire(f"unhealthy: {str(unhealthy)[:200]}")
+        return message
+
+    def _read(self, n: int, deadline: float) -> tuple[bytes, bool]:
+        """Up to ``n`` bytes by ``deadline``; and whether the stream ended."""
+        chunks, got = [], 0
+        while got < n:
+            try:
+                chunk = os.read(self._out, min(n - got, 1 << 20))
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._readable.poll(_ms(left))
+                continue
+            except OSError:
+                return b"".join(chunks), True
+            if not chunk:
+                return b"".join(chunks), True
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks), False
+
+    def _retire(self, why: str) -> None:
+        self.retired = self.retired or why
+
+    def _violation(self, why: str) -> NoReturn:
+        self._retire(f"protocol error: {why}")
+        self.close()
+        raise ProtocolError(why)
 
     def close(self) -> None:
+        if self._closed:  # once: the pid may belong to someone else after wait()
+            return
+        self._closed = True
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, 9)
         self.proc.wait()
         for stream in (self.proc.stdin, self.proc.stdout):
             if stream is not None:
-                stream.close()
+                with contextlib.suppress(OSError):
+                    stream.close()
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _ms(seconds: float) -> int:
+    """A poll() timeout: whole milliseconds, rounded up so a short wait is not a busy loop."""
+    return max(1, math.ceil(seconds * 1000))
 
 
 def _python() -> tuple[str, str]:
@@ -129,12 +251,23 @@ def find_bwrap() -> str | None:
 
 
 class BwrapSandbox:
-    """Namespaces through bubblewrap. See the module docstring for what is isolated."""
+    """Namespaces through bubblewrap. See the module docstring for what is isolated.
+
+    Args:
+        tmpfs_mb: the most ``/tmp`` may hold; started for a run budget of ``memory_mb`` (see
+            :func:`start_channel`), it is capped further at a quarter of that budget.
+        shm_mb: the most ``/dev/shm`` may hold (POSIX semaphores: ``multiprocessing``'s locks,
+            which ``ThreadPool`` uses, are files there).
+        bwrap: the bubblewrap binary; found with :func:`find_bwrap` by default.
+
+    The whole of both mounts is counted against the run's ``memory_mb``: the zygote lowers the
+    solution's address-space limit by their capacity, so files plus heap never exceed the budget.
+    """
 
     name = "bwrap"
 
-    def __init__(self, tmpfs_mb: int = 64, bwrap: str | None = None) -> None:
-        self.tmpfs_mb = tmpfs_mb
+    def __init__(self, tmpfs_mb: int = 64, bwrap: str | None = None, shm_mb: int = 1) -> None:
+        self.tmpfs_mb, self.shm_mb = tmpfs_mb, shm_mb
         self.bwrap = bwrap or find_bwrap()
         if self.bwrap is None:
             raise SandboxUnavailable(
@@ -146,7 +279,8 @@ class BwrapSandbox:
         if problem:
             raise SandboxUnavailable(problem)
 
-    def argv(self, command: list[str]) -> list[str]:
+    def argv(self, command: list[str], memory_mb: int | None = None) -> list[str]:
+        tmp_mb = self.tmpfs_mb if memory_mb is None else max(1, min(self.tmpfs_mb, memory_mb // 4))
         python, prefix = _python()
         mounts = ["--ro-bind", prefix, prefix]
         if not python.startswith(prefix + os.sep):
@@ -167,17 +301,23 @@ class BwrapSandbox:
             "--setenv", "HOME", "/tmp",
             "--setenv", "LANG", "C.UTF-8",
             "--setenv", "RLVR_SCRATCH", "/tmp",  # private: the zygote wipes it after each run
+            "--setenv", "RLVR_PRIVATE", "/tmp:/dev/shm",  # wiped too, and counted as memory
             *mounts,
-            "--dev", "/dev",
-            "--size", str(self.tmpfs_mb * 1024 * 1024),
+            "--dev", "/dev",  # a tmpfs with the usual nodes, read-only below
+            "--size", str(self.shm_mb << 20),
+            "--tmpfs", "/dev/shm",
+            "--remount-ro", "/dev",  # not recursive: /dev/shm stays writable, within its cap
+            "--size", str(tmp_mb << 20),
             "--tmpfs", "/tmp",
             "--chdir", "/tmp",
-            "--remount-ro", "/",  # bwrap's own root tmpfs: nothing but /tmp is writable
+            "--remount-ro", "/",  # bwrap's root tmpfs: only /tmp and /dev/shm are writable
             *command,
         ]  # fmt: skip
 
-    def start(self) -> Channel:
-        return ProcessChannel(self.argv([_python()[0], "-I", "-S", "-c", ZYGOTE_SOURCE]))
+    def start(self, memory_mb: int | None = None) -> Channel:
+        """Start the zygote; with ``memory_mb``, size ``/tmp`` for that run budget."""
+        command = [_python()[0], "-I", "-S", "-c", ZYGOTE_SOURCE]
+        return ProcessChannel(self.argv(command, memory_mb))
 
 
 class UnsafeLocalSandbox:
@@ -212,7 +352,7 @@ _ESCAPE_HATCH = (
 def _bwrap_problem(bwrap: str) -> str | None:
     """Why bubblewrap cannot build a sandbox here, with the fix; None when it can."""
     probe = BwrapSandbox.__new__(BwrapSandbox)
-    probe.bwrap, probe.tmpfs_mb = bwrap, 1
+    probe.bwrap, probe.tmpfs_mb, probe.shm_mb = bwrap, 1, 1
     try:
         done = subprocess.run(
             probe.argv([_python()[0], "-I", "-S", "-c", "print('ok')"]),
@@ -253,13 +393,25 @@ _SPAWNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rlvr-sandbox-sp
 
 
 def start_channel(sandbox: Sandbox, init: dict[str, Any]) -> Channel:
-    """Start a sandbox and configure its zygote; raises SandboxUnavailable if it will not start."""
+    """Start a sandbox and configure its zygote; raises SandboxUnavailable if it will not start.
+
+    ``init`` is the zygote's configuration; its ``memory_mb`` sizes a bubblewrap sandbox's
+    ``/tmp`` and its ``max_output`` sets the channel's reply cap.
+    """
+    start = sandbox.start
+    if isinstance(sandbox, BwrapSandbox) and init.get("memory_mb"):
+        start = partial(sandbox.start, memory_mb=int(init["memory_mb"]))
     # Started from one long-lived thread: bwrap's --die-with-parent follows the *thread* that
     # started it, and a batch's worker threads end when the batch does.
-    channel = _SPAWNER.submit(sandbox.start).result()
+    channel = _SPAWNER.submit(start).result()
+    if isinstance(channel, ProcessChannel) and init.get("max_output") is not None:
+        channel.max_reply = reply_cap(int(init["max_output"]))
     channel.send({"op": "init", **init})
     started = time.monotonic()
-    reply = channel.recv(timeout=30.0)
+    try:
+        reply = channel.recv(timeout=30.0)
+    except ProtocolError as err:
+        reply = {"error": f"protocol error: {err}"}
     if not reply or not reply.get("ok"):
         channel.close()
         raise SandboxUnavailable(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import traceback
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +20,13 @@ from typing import Any
 
 from rlvr.verifiers.base import Verdict, check_pairs
 from rlvr.verifiers.code.judge import Report, judge_asserts, judge_io
-from rlvr.verifiers.code.sandbox import Channel, Sandbox, make_sandbox, start_channel
+from rlvr.verifiers.code.sandbox import (
+    Channel,
+    Sandbox,
+    SandboxUnavailable,
+    make_sandbox,
+    start_channel,
+)
 from rlvr.verifiers.code.seccomp import seccomp_program
 from rlvr.verifiers.pool import ProcessPool
 
@@ -32,13 +39,22 @@ class CodeTests:
 
     ``tests`` is Python run after the solution is loaded (MBPP's asserts, or HumanEval's
     ``def check(candidate): ...`` with ``entry_point`` naming the function to pass to it).
+    Tests and setup are trusted: they run in the verifier's own process.
+
+    What the tests see of the solution: with ``entry_point``, that function only; without one,
+    the names the tests use but define nowhere themselves (MBPP's ``add`` in ``assert add(1, 2)
+    == 3``). Builtins and the names the setup defines are never the solution's, so a solution
+    that defines ``set`` or the prompt's helper cannot change what the tests compute. Helpers the
+    tests call (HumanEval's ``poly``, ``encode_cyclic``) must therefore come in ``setup``.
     """
 
     tests: str = ""
     entry_point: str | None = None
     io: tuple[tuple[str, str], ...] = ()
     setup: str = ""
-    """Code run before the solution's (e.g. HumanEval's imports and helper functions)."""
+    """Code run before the solution's (e.g. HumanEval's imports and helper functions), in the
+    sandbox and, for assert tests, also on the host, where the tests get its helpers. Bodiless
+    functions in it (a docstring or ``pass``) are stubs the solution is to write."""
 
     @classmethod
     def from_io(cls, pairs: Sequence[tuple[str, str]]) -> CodeTests:
@@ -68,11 +84,22 @@ class CodeVerifier:
         timeout_s: wall-clock budget for one completion (all its tests or io pairs together).
         memory_mb: address-space limit of the solution process.
         partial_credit: score = fraction of asserts / io pairs passed, instead of all-or-nothing.
+            Each ``assert`` statement is one test (one in a loop passes only if every pass
+            of the loop did); when a run is cut short (timeout, crash, protocol error, the
+            tests failing outside an assert) every test it did not reach counts as failed, so
+            stopping early never earns more than answering wrong.
         sandbox: ``"bwrap"`` (Linux namespaces; the default), ``"unsafe_local"`` (no isolation,
             loud warning), or any object with the :class:`~rlvr.verifiers.code.sandbox.Sandbox`
             protocol.
         max_output_bytes: stdout/stderr cap per run; more fails the run.
         file_mb: the largest file the solution may write.
+
+    Verdict reasons: ``passed``, ``failed-tests``, ``load-error``, ``timeout``, ``crashed``,
+    ``output-limit``, ``test-error`` (the tests or setup failed outside an assert, or do not
+    compile), ``no-tests``, ``no-code``, ``not-a-string``, ``sandbox-error`` (the sandbox went
+    silent), ``protocol-error`` (a reply of the wrong shape, or a value past the decoding limits
+    of :mod:`~rlvr.verifiers.code.wire`) and ``verifier-error`` (a bug here, with its message in
+    ``details["error"]``). ``details["not_run"]`` counts the tests an aborted run never reached.
 
     Raises:
         SandboxUnavailable: when the sandbox cannot be built here; the message says how to fix it.
@@ -138,8 +165,15 @@ class CodeVerifier:
                 report = judge_io(channel, program, list(reference.io), self.timeout_s)
             else:
                 report = judge_asserts(
-                    channel, program, reference.tests, reference.entry_point, self.timeout_s
+                    channel,
+                    program,
+                    reference.tests,
+                    reference.entry_point,
+                    self.timeout_s,
+                    setup=reference.setup,
                 )
+        except Exception as err:  # a bug here must cost one verdict, not the training run
+            report = Report(error=_describe(err), reason="verifier-error", healthy=False)
         finally:
             if report.healthy and channel.alive:
                 self._pool.release(channel)
@@ -153,12 +187,25 @@ class CodeVerifier:
         references: Sequence[CodeTests],
         workers: int | None = None,
     ) -> list[Verdict]:
-        """Run many programs at once, one warm sandbox per worker (default: one per core)."""
+        """Run many programs at once, one warm sandbox per worker (default: one per core).
+
+        One bad item (a reference that is not CodeTests, tests that do not compile) gets a
+        failed verdict with its reason; it never takes the rest of the batch down. Only a
+        sandbox that cannot start at all raises (SandboxUnavailable).
+        """
         check_pairs(completions, references)
         n = max(1, min(workers or os.cpu_count() or 1, len(completions)))
         self._pool.grow(n)
         with ThreadPoolExecutor(n) as threads:
-            return list(threads.map(self, completions, references))
+            return list(threads.map(self._one, completions, references))
+
+    def _one(self, completion: str, reference: CodeTests) -> Verdict:
+        try:
+            return self(completion, reference)
+        except SandboxUnavailable:
+            raise
+        except Exception as err:
+            return Verdict(0.0, False, None, "verifier-error", {"error": _describe(err)})
 
     def close(self) -> None:
         """Stop the idle sandboxes now (they also stop when the process exits)."""
@@ -172,6 +219,7 @@ class CodeVerifier:
         details: dict[str, Any] = {
             "passed": passed,
             "total": total,
+            "not_run": report.not_run,
             "failed": [case.name for case in failed][:20],
             "error": report.error or (failed[0].error if failed else None),
             "stdout": report.stdout[-2000:],
@@ -181,3 +229,7 @@ class CodeVerifier:
             return Verdict(1.0, True, code, "passed", details)
         score = passed / total if self.partial_credit and total else 0.0
         return Verdict(score, False, code, report.reason or "failed-tests", details)
+
+
+def _describe(err: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(err), err)).strip()[:2000]
