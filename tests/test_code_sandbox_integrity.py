@@ -936,3 +936,82 @@ def test_doctor_checks_the_new_limits():
             assert verdict.score == 0.0, (name, verdict.details)
     finally:
         verifier.close()
+
+
+# ----------------------------------------------- the zygote's own limits, priority and CPUs
+PARENT_ATTACKS = {
+    "lower the zygote's address space": (
+        "resource.prlimit(os.getppid(), resource.RLIMIT_AS, (200 << 20, 200 << 20))"
+    ),
+    "lower the zygote's data limit": (
+        "resource.prlimit(os.getppid(), resource.RLIMIT_DATA, (30 << 20, 30 << 20))"
+    ),
+    "lower the zygote's stack": (
+        "resource.prlimit(os.getppid(), resource.RLIMIT_STACK, (1 << 20, 1 << 20))"
+    ),
+    "renice the zygote": "os.setpriority(os.PRIO_PROCESS, os.getppid(), 19)",
+    "renice the process group": "os.setpriority(os.PRIO_PGRP, 0, 19)",
+    "renice the user": "os.setpriority(os.PRIO_USER, 0, 19)",
+    "pin the zygote to one CPU": "os.sched_setaffinity(os.getppid(), {0})",
+}
+PARENT_PROGRAM = """\
+import os, resource
+def solve():
+    try:
+        {attack}
+    except OSError:
+        return 'refused'
+    return 'done'
+"""
+BIG_LIST_PROGRAM = "def solve():\n    return len(list(range(10**6)))\n"
+
+
+@needs_bwrap
+@pytest.mark.parametrize("name", sorted(PARENT_ATTACKS))
+def test_a_run_cannot_lower_what_later_runs_inherit(state_verifier: CodeVerifier, name: str):
+    """prlimit/setpriority/sched_setaffinity on the parent would poison every later run."""
+    program = PARENT_PROGRAM.format(attack=PARENT_ATTACKS[name])
+    verdict = state_verifier(program, CodeTests("assert solve() == 'refused'"))
+    assert verdict.correct, verdict.details
+    for _ in range(2):
+        follow_up = state_verifier(BIG_LIST_PROGRAM, CodeTests("assert solve() == 10**6"))
+        assert follow_up.correct, follow_up.details
+        assert state_verifier(CORRECT_PROGRAM, CORRECT_AFTER).correct
+
+
+@needs_bwrap
+@pytest.mark.parametrize(
+    "call",
+    [
+        "resource.prlimit(0, resource.RLIMIT_DATA, (300 << 20, 300 << 20))",
+        "os.setpriority(os.PRIO_PROCESS, 0, 5)",
+        "os.sched_setaffinity(0, os.sched_getaffinity(0))",
+        "resource.setrlimit(resource.RLIMIT_STACK, resource.getrlimit(resource.RLIMIT_STACK))",
+    ],
+)
+def test_a_run_may_still_change_its_own_limits(state_verifier: CodeVerifier, call: str):
+    program = PARENT_PROGRAM.format(attack=call)
+    verdict = state_verifier(program, CodeTests("assert solve() == 'done'"))
+    assert verdict.correct, verdict.details
+    assert state_verifier(CORRECT_PROGRAM, CORRECT_AFTER).correct
+
+
+def test_the_zygote_retires_when_its_own_state_changed(monkeypatch: pytest.MonkeyPatch):
+    """Defence in depth behind the filter: a changed limit marks the sandbox unhealthy."""
+    from rlvr.verifiers.code import zygote as zygote_module
+
+    zygote = zygote_module.Zygote.__new__(zygote_module.Zygote)
+    zygote.child, zygote.dirty, zygote.unhealthy = None, False, None
+    zygote.own_state = zygote_module._own_state()
+
+    class Finished:
+        def finish(self) -> dict:
+            return {}
+
+    zygote.child = Finished()  # type: ignore[assignment]
+    zygote._end_child()
+    assert zygote.unhealthy is None
+    zygote.own_state = ((), 0, ())
+    zygote.child = Finished()  # type: ignore[assignment]
+    zygote._end_child()
+    assert zygote.unhealthy and "limits" in zygote.unhealthy

@@ -170,3 +170,66 @@ def test_an_interrupt_mid_case_gives_the_worker_slot_back(v, monkeypatch):
     thread.start()
     thread.join(timeout=60)
     assert done == [True], "the verifier hangs after interrupts: a worker slot leaked"
+
+
+# ------------------------------------------------- second red-team pass (reproducers, then fixes)
+@pytest.mark.parametrize(
+    ("answer", "reference"),
+    [
+        # rel_tol is relative, also below 1 (it was absolute there)
+        ("0.0000000001", r"\frac{1}{2^{30}}"),
+        ("0.0000001", r"\frac{1}{2^{30}}"),
+        ("0.0000009", r"\frac{1}{10^{7}}"),
+        (r"10^{-20}", "0.0000001"),
+        # agreeing to 40 digits is not equality without a proof
+        (r"5 + 10^{-50}\sqrt{2}", "5"),
+        (r"10^{100} + \sqrt{2}", "10^{100}"),
+        (r"2^{200} + 10^{19}\pi", "2^{200}"),
+        (r"\pi + \frac{\sqrt{2}}{10^{50}}", r"\pi"),
+        # a polynomial vanishing at the fixed probe points
+        (r"x^2+1+(x-\frac{7}{13})(x+\frac{5}{29})(x-\frac{43}{23})", "x^2+1"),
+        # a decimal somewhere inside an exact form does not turn tolerance on
+        (r"\frac{355}{113} \cdot 1.0", r"\pi"),
+        (r"\frac{355}{113} + 0.0", r"\pi"),
+    ],
+)
+def test_second_red_team_forgeries_are_rejected(v, answer, reference):
+    verdict = v(rf"\boxed{{{answer}}}", reference)
+    assert not verdict.correct, verdict
+
+
+@pytest.mark.parametrize(
+    ("answer", "reference"),
+    [
+        (r"\frac{\log 8}{\log 2}", "3"),
+        ("0.3333333", r"\frac13"),
+        ("3.1415927", r"\pi"),
+        ("9.31322575e-10", r"\frac{1}{2^{30}}"),
+        (r"\sqrt{5+2\sqrt6}", r"\sqrt2+\sqrt3"),
+        (r"\cos\frac{\pi}{12}", r"\frac{\sqrt6+\sqrt2}{4}"),
+        (r"0.5\pi", r"\frac{\pi}{2}"),
+        (r"\tan\frac{\pi}{8}", r"\sqrt2-1"),
+    ],
+)
+def test_equal_values_that_need_a_proof_still_pass(v, answer, reference):
+    verdict = v(rf"\boxed{{{answer}}}", reference)
+    assert verdict.correct, verdict
+
+
+def test_deeply_nested_json_is_no_answer_not_an_exception(v):
+    completion = '{"answer": ' + "[" * 1000 + "]" * 1000 + "}"
+    assert v(completion, "5").reason == "no-answer-found"
+    verdicts = v.verify_batch([completion, r"\boxed{5}"], ["5", "5"])
+    assert [x.correct for x in verdicts] == [False, True]
+
+
+def test_an_unexpected_error_reading_output_costs_one_case(v, monkeypatch):
+    from rlvr.verifiers.math import verifier as verifier_module
+
+    def broken(*args, **kwargs):
+        raise IndexError("a bug")
+
+    v.verify_batch(["5", "6"], ["5", "6"])  # references are read (and cached) before the bug
+    monkeypatch.setattr(verifier_module, "extract_answer", broken)
+    verdicts = v.verify_batch(["anything", "else"], ["5", "6"])
+    assert [x.reason for x in verdicts] == ["verifier-error", "verifier-error"]

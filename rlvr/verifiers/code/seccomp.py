@@ -78,7 +78,7 @@ ALLOWED = (
     # threads and synchronisation
     "futex", "futex_waitv", "futex_wake", "futex_wait", "futex_requeue", "set_robust_list",
     "get_robust_list", "set_tid_address", "rseq", "gettid", "arch_prctl", "exit",
-    "exit_group", "sched_yield", "sched_getaffinity", "sched_setaffinity", "sched_getparam",
+    "exit_group", "sched_yield", "sched_getaffinity", "sched_getparam",
     "sched_getscheduler", "sched_getattr", "sched_get_priority_max",
     "sched_get_priority_min", "sched_rr_get_interval", "getcpu", "wait4", "waitid",
     # time
@@ -99,8 +99,8 @@ ALLOWED = (
     "setsockopt", "getsockopt",
     # facts about this process and machine
     "getpid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
-    "getgroups", "getpgid", "getpgrp", "getsid", "getpriority", "setpriority", "uname",
-    "sysinfo", "getrusage", "getrlimit", "ugetrlimit", "setrlimit", "prlimit64", "capget",
+    "getgroups", "getpgid", "getpgrp", "getsid", "getpriority", "uname",
+    "sysinfo", "getrusage", "getrlimit", "ugetrlimit", "setrlimit", "capget",
     "getrandom",
 )  # fmt: skip
 """Syscalls a solution may make with any arguments. Names unknown on this architecture (``open``
@@ -150,6 +150,15 @@ def seccomp_program() -> bytes | None:
         for call in ("socket", "socketpair"):
             flt.add_rule(sc.ALLOW, call, sc.Arg(0, sc.EQ, socket.AF_UNIX))
             flt.add_rule(sc.ERRNO(errno.EACCES), call, sc.Arg(0, sc.NE, socket.AF_UNIX))
+        # Own process only (pid 0): on the zygote, a lowered limit or priority would be inherited
+        # by every later run, and a failed raise in the next child kills it.
+        for call in ("prlimit64", "sched_setaffinity"):
+            if known(call):
+                flt.add_rule(sc.ALLOW, call, sc.Arg(0, sc.EQ, 0))
+                flt.add_rule(sc.ERRNO(errno.EPERM), call, sc.Arg(0, sc.NE, 0))
+        flt.add_rule(sc.ALLOW, "setpriority", sc.Arg(0, sc.EQ, 0), sc.Arg(1, sc.EQ, 0))
+        flt.add_rule(sc.ERRNO(errno.EPERM), "setpriority", sc.Arg(0, sc.NE, 0))
+        flt.add_rule(sc.ERRNO(errno.EPERM), "setpriority", sc.Arg(1, sc.NE, 0))
         for option in PRCTL_ALLOWED:
             flt.add_rule(sc.ALLOW, "prctl", sc.Arg(0, sc.EQ, option))
         with tempfile.TemporaryFile() as f:

@@ -173,6 +173,7 @@ class Zygote:
         for root in dict.fromkeys([self.work, *private]):
             self.roots[root] = _Baseline.of(root, private=root in private)
         self.writable_bytes = sum(b.capacity for b in self.roots.values())
+        self.own_state = _own_state()
         self.seccomp: _Filter | None = None
         self.memory_mb = 1024
         self.address_space = self.memory_mb << 20
@@ -260,7 +261,11 @@ class Zygote:
     def _end_child(self) -> dict:
         """Stop the solution, collect its output, and put every writable place back as it was."""
         logs = self.child.finish() if self.child is not None else {}
-        self.child = None
+        ran, self.child = self.child is not None, None
+        if ran and not self.unhealthy and _own_state() != self.own_state:
+            # A solution lowered the zygote's own limits, priority or CPUs (prlimit on its parent):
+            # every later run would inherit them, so this sandbox retires.
+            self.unhealthy = "the zygote's limits, priority or CPU affinity were changed"
         if self.dirty:
             self.dirty = False
             deadline = time.monotonic() + WIPE_SECONDS
@@ -580,6 +585,17 @@ def _run_solution(
         sys.stderr.flush()
     finally:
         os._exit(status)
+
+
+def _own_state() -> tuple:
+    """The zygote's resource limits, priority and CPU affinity, which every child inherits."""
+    limits = tuple(
+        resource.getrlimit(getattr(resource, name))
+        for name in sorted(dir(resource))
+        if name.startswith("RLIMIT_")
+    )
+    affinity = tuple(sorted(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else ()
+    return limits, os.getpriority(os.PRIO_PROCESS, 0), affinity
 
 
 def _limit(zygote: Zygote, cpu_s: float) -> None:

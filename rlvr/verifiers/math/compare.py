@@ -120,16 +120,19 @@ def numbers_match(
     return Outcome(False, "not-equal")
 
 
-_APPROXIMATE_RE = re.compile(r"\d?\.\d")
+_APPROXIMATE_RE = re.compile(r"\(?[-+]?(?:\d+\.\d*|\.\d+)(?:\*10\*\*\(?[-+]?\d+\)?)?\)?")
 
 
 def tolerance(a: str, b: str, rel_tol: float) -> float:
-    """``rel_tol`` when either side is written as a decimal approximation, else 0.
+    """``rel_tol`` when either side is a decimal number (``0.333``, ``2.5*10**(3)``), else 0.
 
     Tolerance is for rounding (``0.3333333`` for ``1/3``, ``3.1415927`` for ``\\pi``). Two exact
     forms are equal or not: ``355/113`` is not ``\\pi``, nor ``\\sqrt{2} + 10^{-9}`` ``\\sqrt{2}``.
     """
-    return rel_tol if _APPROXIMATE_RE.search(a) or _APPROXIMATE_RE.search(b) else 0.0
+    decimal = _APPROXIMATE_RE.fullmatch(a.replace(" ", "")) or _APPROXIMATE_RE.fullmatch(
+        b.replace(" ", "")
+    )
+    return rel_tol if decimal else 0.0
 
 
 def _is_integer(x: Fraction | float | complex) -> bool:

@@ -178,7 +178,7 @@ def _unwrap_json(text: str) -> str:
         return text
     try:
         value = json.loads(stripped)
-    except ValueError:
+    except (ValueError, RecursionError):  # deep nesting is not an answer
         return text
     if isinstance(value, dict):
         keys = [k for k in value if re.search("answer|result|solution", str(k), re.I)]

@@ -10,6 +10,7 @@ Before evaluating, a guard rejects numbers too large to compute (``10^{10^{10}}`
 
 from __future__ import annotations
 
+import random
 import re
 from functools import lru_cache
 
@@ -31,6 +32,7 @@ oo""".split()
 NAMESPACE = {"__builtins__": {}, **{name: getattr(sympy, name) for name in _SAFE_NAMES}}
 LOCALS = {"e": sympy.E, "i": sympy.I, "ln": sympy.log}
 MAX_BITS = 100_000
+_PRIMES = [p for p in range(101, 1000) if all(p % d for d in range(2, int(p**0.5) + 1))]
 _PROBES = tuple(
     tuple(sympy.Rational(p, q) for p, q in row)
     for row in (
@@ -38,6 +40,13 @@ _PROBES = tuple(
         ((-5, 29), (31, 37), (3, 41)),
         ((43, 23), (2, 47), (-53, 31)),
     )
+)
+
+
+_RANDOM = random.SystemRandom()
+_PROBES += tuple(  # two points no one can know in advance, drawn when the worker starts
+    tuple(sympy.Rational(_RANDOM.randint(-3 * q, 3 * q), q) for q in _RANDOM.sample(_PRIMES, 3))
+    for _ in range(2)
 )
 
 
@@ -136,11 +145,13 @@ class SympyComparer:
         scale = sympy.Max(1, sympy.Abs(sympy.N(x, 50)), sympy.Abs(sympy.N(y, 50)))
         if diff == 0:
             return Outcome(True, "symbolic-equal")
-        if not exact.is_Rational and bool(sympy.Abs(diff) <= sympy.Rational(1, 10**40) * scale):
-            # equal to 40 digits where no exact difference exists: log(8)/log(2) and 3. An exact
-            # difference (10^{309}+1 - 10^{309} = 1) is never rounded away.
+        tiny = bool(sympy.Abs(diff) <= sympy.Rational(1, 10**40) * scale)
+        if tiny and not exact.is_Rational and _proved_zero(exact):
+            # equal to 40 digits and provably: log(8)/log(2) and 3. Digits alone are not enough
+            # (pi + 10^{-50}\sqrt{2}), nor is an exact nonzero difference ever rounded away.
             return Outcome(True, "symbolic-equal")
-        if not (x.is_Integer or y.is_Integer) and bool(sympy.Abs(diff) <= rel_tol * scale):
+        relative = sympy.Max(sympy.Abs(sympy.N(x, 50)), sympy.Abs(sympy.N(y, 50)))
+        if not (x.is_Integer or y.is_Integer) and bool(sympy.Abs(diff) <= rel_tol * relative):
             return Outcome(True, "numeric-close")
         return Outcome(False, "not-equal")
 
@@ -231,6 +242,13 @@ def _parse_pair(a: str, b: str) -> tuple[sympy.Expr, sympy.Expr] | Outcome:
         return Outcome(False, "too-complex")
     except Exception:
         return Outcome(False, "parse-error")
+
+
+def _proved_zero(expr: sympy.Expr) -> bool:
+    """Is a constant expression that evaluates to about 0 provably 0 (not just small)?"""
+    if sympy.simplify(expr) == 0:
+        return True
+    return bool(expr.equals(0))  # minimal polynomials for algebraic numbers; None when unsure
 
 
 def _has_infinity(expr: sympy.Basic) -> bool:

@@ -138,6 +138,16 @@ class MathVerifier:
             return Verdict(0.0, False, None, "not-a-string", details)
         if len(completion) > self.max_chars:
             return Verdict(0.0, False, None, "too-long", details)
+        try:
+            return self._read(completion, ref_nodes, ref_text, details)
+        except Exception as err:  # a bug reading model output costs one case, never the batch
+            error = f"{type(err).__name__}: {err}"[:200]
+            return Verdict(0.0, False, None, "verifier-error", {**details, "error": error})
+
+    def _read(
+        self, completion: str, ref_nodes: list[Node], ref_text: str, details: dict[str, str]
+    ) -> Verdict | _Pending:
+        """Extract the completion's answer and compare it by the cheap rules."""
         found = extract_answer(completion, self.strategies)
         if found is None:
             return Verdict(0.0, False, None, "no-answer-found", details)
