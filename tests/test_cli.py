@@ -69,3 +69,72 @@ def test_doctor_passes_here(capsys: pytest.CaptureFixture[str]):
 def test_verify_pair_needs_both_flags(capsys: pytest.CaptureFixture[str]):
     assert main(["verify", "--completion", "5"]) == 2
     assert "together" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------- hostile input to the terminal
+HOSTILE = [
+    "\x1b[2J\x1b[H",  # clear the screen, cursor home
+    "\x1b]52;c;cm0gLXJmIH4K\x07",  # OSC 52: write the clipboard
+    "\x1b]0;pwned\x07",  # retitle the window
+    "\x9b31m",  # C1 CSI: an escape in one byte on some terminals
+    "\u202eevil\u202c",  # bidi override: reorder what is shown
+    "\x08\x08\x7fok\r",  # backspaces, DEL, carriage return
+]
+
+
+def _assert_inert(text: str) -> None:
+    for char in ("\x1b", "\x07", "\x9b", "\u202e", "\x08", "\x7f", "\r"):
+        assert char not in text, repr(text)
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_verify_escapes_control_characters_from_the_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, payload: str
+):
+    data = tmp_path / "gen.jsonl"
+    rows = [
+        {"completion": rf"so \boxed{{{payload}5}}", "reference": f"5{payload}"},
+        {"completion": f"{payload} the answer is 7", "reference": "7"},
+    ]
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    out = tmp_path / "verdicts.jsonl"
+    assert main(["verify", str(data), "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    _assert_inert(captured.out + captured.err)
+    assert "\\x" in captured.out or "\\u" in captured.out  # shown, escaped, not dropped
+    saved = [json.loads(line) for line in out.read_text().splitlines()]
+    assert saved[0]["reference"] == f"5{payload}"  # the JSONL output keeps the exact text
+
+
+def test_verify_shows_an_escape_as_backslash_x1b(capsys: pytest.CaptureFixture[str]):
+    assert main(["verify", "--completion", "x", "--reference", "\x1b[2J"]) == 0
+    assert "\\x1b[2J" in capsys.readouterr().out
+
+
+def test_verify_escapes_input_quoted_in_an_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+):
+    data = tmp_path / "gen.jsonl"
+    data.write_text(json.dumps({"\x1b]52;c;eA==\x07completion": "1", "reference": "1"}) + "\n")
+    assert main(["verify", str(data)]) == 2
+    err = capsys.readouterr().err
+    _assert_inert(err)
+    assert "\\x1b]52" in err and "no field 'completion'" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        (b"\xff\n", 1),
+        (b'{"completion": "1", "reference": "1"}\n{"completion": "caf\xe9"}\n', 2),
+        (b'{"completion": "1", "reference": "1"}\n\n\n{"completion": "\xc3("}\n', 4),
+    ],
+)
+def test_verify_names_the_line_that_is_not_utf8(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: bytes, line: int
+):
+    data = tmp_path / "latin1.jsonl"
+    data.write_bytes(content)
+    assert main(["verify", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert f"latin1.jsonl:{line}: not valid UTF-8" in err and "Traceback" not in err

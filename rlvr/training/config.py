@@ -7,6 +7,9 @@ accuracy 9% -> 61% on 100 test problems that training never sees.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,10 +71,14 @@ class TrainConfig:
     seed: int = 0
     out: str = "runs/latest"
     save_every: int = 5
-    """Checkpoint every K steps (0: only at the end). A killed run resumes from the last one."""
+    """Checkpoint every K steps (0: only at the end). A killed run resumes from the last one;
+    the one before it is kept as ``checkpoint/previous`` to fall back to."""
     resume: bool = False
-    """Continue the run in ``out`` from its last checkpoint: weights, optimizer, schedule, RNG,
-    data position and step."""
+    """Continue the run in ``out`` from its newest intact checkpoint (checksums verified; a
+    damaged one is skipped for the previous): weights, optimizer, schedule, RNG, data position
+    and step. Options not given keep the checkpoint's values; options given apply (lr, steps,
+    ...), except model, algo, env, env_kwargs, lora_rank, lora_alpha, seed and eval_n, which
+    the checkpoint fixes. What changed is printed."""
     tis_cap: float | None = None
     """Truncated importance sampling: weight each token's advantage by
     ``min(π_old / π_sampler, tis_cap)``, the sampler being the behaviour policy, to correct for
@@ -88,31 +95,21 @@ class TrainConfig:
     """Greedy held-out accuracy on this many test rows before and after training (0: skip)."""
 
     def __post_init__(self) -> None:
-        if self.env_kwargs is None:
+        """Check every field, so a bad value fails here, naming the field, and not as a
+        traceback (or worse, silently) somewhere inside a run."""
+        if self.env_kwargs is None and isinstance(self.env, str):
             self.env_kwargs = dict(DEFAULT_ENV_KWARGS) if self.env == DEFAULT_ENV else {}
-        positive = ("steps", "prompts_per_step", "group_size", "max_new_tokens", "micro_batch",
-                    "max_draws", "mini_batches", "epochs")  # fmt: skip
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"config.{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("env_kwargs", "algo_kwargs"):
-            if not isinstance(getattr(self, name), dict):
-                raise ValueError(f"config.{name} must be a mapping, got {getattr(self, name)!r}")
-        if self.sampler not in ("auto", "vllm", "hf"):
-            raise ValueError(f"config.sampler must be auto, vllm or hf, got {self.sampler!r}")
-        if self.lora_rank < 0:
-            raise ValueError(f"config.lora_rank must be >= 0, got {self.lora_rank}")
-        if self.tis_cap is not None and self.tis_cap <= 0:
-            raise ValueError(f"config.tis_cap must be > 0, got {self.tis_cap}")
-        if self.lr <= 0:
-            raise ValueError(f"config.lr must be > 0, got {self.lr}")
-        if self.schedule not in ("constant", "cosine"):
+        for item in dataclasses.fields(self):
+            setattr(self, item.name, _checked(item.name, getattr(self, item.name)))
+        if self.lora_alpha is not None and not self.lora_rank:
             raise ValueError(
-                f"config.schedule must be 'constant' or 'cosine', got {self.schedule!r}"
+                f"config.lora_alpha={self.lora_alpha} has no effect without LoRA: set "
+                "lora_rank >= 1 as well, or drop lora_alpha"
             )
-        if self.old_logprobs not in ("learner", "sampler"):
+        if self.eval_every and not self.eval_n:
             raise ValueError(
-                f"config.old_logprobs must be 'learner' or 'sampler', got {self.old_logprobs!r}"
+                f"config.eval_every={self.eval_every} needs held-out rows: set eval_n >= 1, "
+                "or eval_every 0"
             )
         unknown = [r for r in self.reporters() if r not in REPORTERS]
         if unknown:
@@ -121,7 +118,124 @@ class TrainConfig:
                 f"{', '.join(REPORTERS)} or none"
             )
 
+    def check_registered(self) -> None:
+        """``env`` and ``algo`` name registered ones. Separate from ``__post_init__`` because
+        the registries import gymnasium and torch, which the ``rlvr`` parser must not."""
+        import gymnasium as gym
+
+        import rlvr  # noqa: F401  (registers the rlvr environments)
+        from rlvr.algorithms import registered_algorithms
+
+        if self.env not in gym.registry:
+            close = difflib.get_close_matches(self.env, list(gym.registry), n=3)
+            hint = f"did you mean {', '.join(close)}? " if close else ""
+            raise ValueError(
+                f"config.env: no environment {self.env!r} is registered; {hint}"
+                "`rlvr envs` lists them"
+            )
+        known = registered_algorithms()
+        if self.algo not in known:
+            close = difflib.get_close_matches(self.algo, known, n=3)
+            hint = f"did you mean {', '.join(close)}? " if close else ""
+            raise ValueError(
+                f"config.algo: unknown algorithm {self.algo!r}; {hint}known: {', '.join(known)}"
+            )
+
     def reporters(self) -> list[str]:
         """The metric sinks named by ``report_to``, besides ``metrics.jsonl``."""
         names = [n.strip() for n in self.report_to.split(",") if n.strip()]
         return [n for n in names if n != "none"]
+
+
+# ------------------------------------------------------------------------------ validation
+SEED_LIMIT = 2**32
+"""Seeds are below this: every consumer (torch, numpy, gymnasium, vLLM) accepts them."""
+
+RULES: dict[str, tuple[str, Any]] = {
+    "env": ("name", None),
+    "env_kwargs": ("mapping", None),
+    "algo": ("name", None),
+    "algo_kwargs": ("mapping", None),
+    "model": ("name?", None),
+    "sampler": ("choice", ("auto", "vllm", "hf")),
+    "steps": ("int", 1),
+    "prompts_per_step": ("int", 1),
+    "group_size": ("int", 1),
+    "max_new_tokens": ("int", 1),
+    "temperature": ("float>=", 0.0),
+    "lora_rank": ("int", 0),
+    "lora_alpha": ("int?", 1),
+    "lr": ("float>", 0.0),
+    "weight_decay": ("float>=", 0.0),
+    "warmup_steps": ("int", 0),
+    "schedule": ("choice", ("constant", "cosine")),
+    "max_grad_norm": ("float>", 0.0),
+    "micro_batch": ("int", 1),
+    "mini_batches": ("int", 1),
+    "epochs": ("int", 1),
+    "old_logprobs": ("choice", ("learner", "sampler")),
+    "max_draws": ("int", 1),
+    "seed": ("int", 0),
+    "out": ("name", None),
+    "save_every": ("int", 0),
+    "resume": ("bool", None),
+    "tis_cap": ("float>?", 0.0),
+    "log_samples_every": ("int", 0),
+    "report_to": ("name", None),
+    "eval_every": ("int", 0),
+    "eval_n": ("int", 0),
+}
+"""Per field: its kind and bound. ``int`` fields are whole numbers >= the bound; ``float>``
+(``float>=``) finite numbers above (at least) it; ``?`` also allows None; ``name`` a non-empty
+string; ``choice`` one of the listed strings. A test checks every TrainConfig field is here."""
+
+
+def _checked(name: str, value: Any) -> Any:
+    """``value`` if it is valid for field ``name`` (a number from YAML's string parsed),
+    else ``ValueError`` naming ``config.<name>``, the value and what is expected."""
+    kind, bound = RULES[name]
+    optional = kind.endswith("?")
+    kind = kind.rstrip("?")
+    if value is None and optional:
+        return None
+    if kind == "name":
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"config.{name} must be a non-empty string, got {value!r}")
+        return value
+    if kind == "mapping":
+        if not isinstance(value, dict):
+            raise ValueError(f"config.{name} must be a mapping, got {value!r}")
+        return value
+    if kind == "choice":
+        if value not in bound:
+            raise ValueError(f"config.{name} must be {' or '.join(bound)}, got {value!r}")
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"config.{name} must be true or false, got {value!r}")
+        return value
+    if kind == "int":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"config.{name} must be a whole number >= {bound}, got {value!r}")
+        if value < bound:
+            raise ValueError(f"config.{name} must be >= {bound}, got {value}")
+        if name == "seed" and value >= SEED_LIMIT:
+            raise ValueError(f"config.seed must be < 2**32, got {value}")
+        return value
+    # float> / float>=: PyYAML reads `1e-5` (no dot) as a string, so numeric strings parse.
+    number = value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+    if isinstance(number, bool) or not isinstance(number, int | float):
+        raise ValueError(f"config.{name} must be a number, got {value!r}")
+    number = float(number)
+    strict = kind == "float>"
+    if not math.isfinite(number) or number < bound or (strict and number == bound):
+        relation = ">" if strict else ">="
+        raise ValueError(
+            f"config.{name} must be a finite number {relation} {bound:g}, got {value!r}"
+        )
+    return number

@@ -34,17 +34,65 @@ def load_model(name: str | None = None, dtype: torch.dtype = torch.float32) -> t
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = default_model_path() if name in (None, DEFAULT_MODEL) else name
+    _check_local(str(path))
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
-    except OSError as err:
+    except (OSError, ValueError) as err:
+        reason = " ".join(str(err).split())  # transformers' messages run over several lines
         raise OSError(
-            f"cannot load model {name!r}: {err}. Give a Hugging Face model id (needs network) or "
-            "a local directory with config.json and weights."
+            f"cannot load model {name!r}: {reason}. Give a Hugging Face model id (needs network) "
+            "or a local directory with config.json and weights."
         ) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer
+
+
+def _check_local(name: str) -> None:
+    """A name that can only be a local path (absolute, ``./``, ``~``, or an existing entry)
+    must be a model directory: say so plainly, not as a hub lookup of a path."""
+    path = Path(name).expanduser()
+    looks_local = path.is_absolute() or name.startswith((".", "~")) or path.exists()
+    if not looks_local:
+        return
+    if not path.exists():
+        raise FileNotFoundError(
+            f"cannot load model {name!r}: no such directory; give a local model directory "
+            "(config.json and weights) or a Hugging Face model id"
+        )
+    if not path.is_dir() or not (path / "config.json").is_file():
+        raise FileNotFoundError(
+            f"cannot load model {name!r}: not a model directory (no config.json in it); give "
+            "the directory that save_pretrained wrote, e.g. a run's OUT/checkpoint"
+        )
+
+
+ARCHITECTURE_KEYS = (
+    "model_type", "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
+    "num_attention_heads", "num_key_value_heads", "head_dim", "tie_word_embeddings",
+    "n_embd", "n_layer", "n_head", "n_inner", "d_model", "num_layers", "ffn_dim",
+)  # fmt: skip
+"""Config fields that fix a model's parameter shapes, across common architectures."""
+
+
+def architecture_mismatch(model_config: dict[str, Any], other: Any) -> list[str]:
+    """The shape-defining fields where ``other`` (a config.json's contents) differs from
+    ``model_config``, as ``"field: other (run: ours)"``; empty when they agree. Checked before
+    a model is built from ``other``: a config.json of ``{}`` would build the library's default,
+    a model of billions of parameters."""
+    if not isinstance(other, dict):
+        return [f"config: {type(other).__name__} (run: a mapping)"]
+    differences = []
+    for key in ARCHITECTURE_KEYS:
+        ours = model_config.get(key)
+        if ours is None:
+            continue
+        if key not in other:
+            differences.append(f"{key}: missing (run: {ours!r})")
+        elif other[key] != ours:
+            differences.append(f"{key}: {other[key]!r} (run: {ours!r})")
+    return differences
 
 
 def default_model_path() -> Path:

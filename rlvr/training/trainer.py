@@ -12,6 +12,8 @@ import dataclasses
 import json
 import math
 import time
+import types
+import typing
 import warnings
 from pathlib import Path
 from typing import Any
@@ -38,8 +40,51 @@ def build_algorithm(config: TrainConfig) -> Algorithm:
     ``algo_kwargs``; length-dependent fields left unset come from ``max_new_tokens``."""
     accepted = get_algorithm(config.algo).overrides()
     defaults = {k: v for k, v in TRAINER_ALGO_DEFAULTS.items() if k in accepted}
-    algo = get_algorithm(config.algo, **{**defaults, **config.algo_kwargs})
+    _check_algo_kwargs(get_algorithm(config.algo), config.algo_kwargs)
+    try:
+        algo = get_algorithm(config.algo, **{**defaults, **config.algo_kwargs})
+    except TypeError as err:  # an override the algorithm does not have
+        raise ValueError(f"config.algo_kwargs: {err}") from None
     return algo.with_budget(config.max_new_tokens)
+
+
+def _check_algo_kwargs(algo: Algorithm, overrides: dict[str, Any]) -> None:
+    """Each override has its field's type (a number for a float, ...), so a typo such as
+    ``{"kl_coef": "x"}`` fails here, named, not as a tensor error mid-step. Unknown names are
+    left to ``get_algorithm``, which lists the known ones."""
+    if not dataclasses.is_dataclass(algo):
+        return
+    try:
+        hints = typing.get_type_hints(type(algo))
+    except (NameError, TypeError):  # annotations this Python cannot evaluate: skip the check
+        return
+    for name, value in overrides.items():
+        if name not in hints:
+            continue
+        kinds = _allowed(hints[name])
+        if object in kinds or (value is None and type(None) in kinds):
+            continue  # a type this check does not know (a tuple, ...): the algorithm's to judge
+        if isinstance(value, float) and math.isnan(value):
+            raise ValueError(f"config.algo_kwargs.{name} must be a number, got NaN")
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        ok = (
+            (float in kinds and numeric)
+            or (int in kinds and isinstance(value, int) and not isinstance(value, bool))
+            or (bool in kinds and isinstance(value, bool))
+            or (str in kinds and isinstance(value, str))
+        )
+        if not ok:
+            wanted = " or ".join(sorted(k.__name__ for k in kinds if k is not type(None)))
+            raise ValueError(f"config.algo_kwargs.{name} must be {wanted}, got {value!r}")
+
+
+def _allowed(hint: Any) -> set[Any]:
+    """The plain types a field's annotation admits (``float | None`` -> float, NoneType)."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return {a for arg in typing.get_args(hint) for a in _allowed(arg)}
+    if typing.get_origin(hint) is not None or not isinstance(hint, type):
+        return {object}  # tuple[int, int], Literal[...], ...
+    return {hint}
 
 
 class Trainer:
@@ -61,15 +106,33 @@ class Trainer:
         env: gym.Env | None = None,
     ) -> None:
         self.config = config
+        config.check_registered()
+        self.out = Path(config.out)
         torch.manual_seed(config.seed)
         self.algo = build_algorithm(config)
         if config.tis_cap is not None and self.algo.whole_groups:
             raise ValueError(f"config.tis_cap weights advantages; {config.algo} ranks samples")
+        self.resolved = resolved_config(config, self.algo)
+        self.resume_notes: list[str] = []
+        """On resume, each value that differs from the checkpoint's and applies from now on,
+        as ``"lr: 0.003 -> 0.001"``."""
+        self.resumed_from: Path | None = None
+        self._saved: dict[str, Any] | None = None
+        self._saved_step: int | None = None  # the step out/checkpoint holds, when known good
+        self._keep: Path | None = None  # a fallback checkpoint the next save must keep
+        self._fresh = not config.resume  # a checkpoint already in out is another run's
+        if config.resume:  # before the model loads: a refused resume costs nothing
+            self.resumed_from = self._find_checkpoint()
+        _make_run_dir(self.out)
         if model is None:
             from rlvr.training.models import load_model
 
-            model, tokenizer = load_model(config.model)
+            try:
+                model, tokenizer = load_model(config.model)
+            except OSError as err:
+                raise type(err)(f"config.model: {err}") from None
         self.tokenizer = tokenizer
+        self._model_arch = _architecture(model.config)
         # The sampler starts from the plain weights (vLLM loads them from a saved copy).
         self.sampler = sampler or make_sampler(
             config.sampler, model, tokenizer, batch_size=config.prompts_per_step, seed=config.seed
@@ -83,11 +146,14 @@ class Trainer:
         # the frozen base (adapters disabled), so there is no copy.
         needs_copy = self.algo.needs_reference and not config.lora_rank
         self.reference = copy.deepcopy(model).eval() if needs_copy else None
-        self.env = env if env is not None else gym.make(config.env, **(config.env_kwargs or {}))
+        self.env = env if env is not None else _make_env(config)
         try:
             self.sample_tasks = self.env.get_wrapper_attr("sample")
         except AttributeError:
-            raise TypeError(f"{config.env} is not an rlvr environment (no sample/score)") from None
+            raise TypeError(
+                f"config.env: {config.env} is not an rlvr environment (no sample/score); "
+                "`rlvr envs` lists those that are"
+            ) from None
         score_batch(self.env, [], [])  # refuses, now, a wrapper whose rewards training can't see
         self.env.reset(seed=config.seed)
         self.critic = self.algo.critic(model.config.hidden_size)  # PPO's value head
@@ -99,23 +165,67 @@ class Trainer:
         )
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.step_index = 0
-        self.out = Path(config.out)
-        self.out.mkdir(parents=True, exist_ok=True)
-        self.resolved = resolved_config(config, self.algo)
-        (self.out / "config.yaml").write_text(to_yaml(self.resolved))
-        if config.resume:
-            self._resume()
+        if self.resumed_from is not None:
+            self._check_architecture(self.resumed_from)
+        checkpoint.atomic_write_text(self.out / "config.yaml", to_yaml(self.resolved))
+        if self.resumed_from is not None:
+            self._resume(self.resumed_from)
         else:  # a new run in an old directory starts its logs afresh
             for log in ("metrics.jsonl", "samples.jsonl"):
                 checkpoint.truncate_log(self.out / log, 0)
         self.reporters = [_reporter(name, self.out, self.resolved) for name in config.reporters()]
 
-    def _resume(self) -> None:
-        found = checkpoint.latest(self.out)
+    def _find_checkpoint(self) -> Path:
+        """The newest intact checkpoint (damaged newer ones are skipped, with a warning), after
+        checking that this config may continue it; fills ``resume_notes``."""
+        found, notes = checkpoint.find_latest(self.out)
+        for note in notes:
+            warnings.warn(note, checkpoint.CheckpointWarning, stacklevel=3)
         if found is None:
+            if notes:
+                raise FileNotFoundError(
+                    f"config.resume (--resume): no intact checkpoint in {self.out} "
+                    f"({'; '.join(notes)}); drop --resume to start a new run"
+                )
             raise FileNotFoundError(
-                f"nothing to resume: {self.out} has no checkpoint (config.resume=True)"
+                f"config.resume (--resume): nothing to resume: {self.out} has no checkpoint; "
+                "drop --resume to start a new run there"
             )
+        self._saved = checkpoint.saved_config(found)
+        if self._saved is None:
+            warnings.warn(
+                f"{found} holds no run config (older rlvr): this run's values are used as "
+                "given, without checking them against the checkpoint's",
+                checkpoint.CheckpointWarning,
+                stacklevel=3,
+            )
+        else:
+            self.resume_notes = resume_changes(self._saved["config"], self.resolved, found)
+        return found
+
+    def _check_architecture(self, found: Path) -> None:
+        """Refuse a checkpoint whose model has other shapes than this run's, before building
+        anything from its config.json."""
+        from rlvr.training.models import architecture_mismatch
+
+        if self.config.lora_rank:  # adapters only: the base's shapes are in the run config
+            theirs = (self._saved or {}).get("model_config")
+            where = found / checkpoint.CONFIG_FILE
+        else:
+            where = found / "config.json"
+            try:
+                theirs = json.loads(where.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as err:
+                raise ValueError(f"config.model: {where} is unreadable ({err})") from None
+        differences = [] if theirs is None else architecture_mismatch(self._model_arch, theirs)
+        if differences:
+            raise ValueError(
+                f"config.model: the checkpoint {found} holds another architecture than this "
+                f"run's model ({'; '.join(differences)}, per {where.name}); refusing to load it. "
+                "Resume with the --model the run was started from"
+            )
+
+    def _resume(self, found: Path) -> None:
         if self.config.lora_rank:
             lora.load_adapter(self.model, found)
         else:
@@ -125,13 +235,32 @@ class Trainer:
         state = checkpoint.load_state(found)
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
+        self._apply_optimizer_config()
         torch.set_rng_state(state["rng"])
         self.env.unwrapped.np_random.bit_generator.state = state["env_rng"]  # data position
         self.step_index = state["step"]
+        if found == self.out / "checkpoint":
+            self._saved_step = self.step_index
+        else:  # every newer checkpoint is damaged: the next save replaces them, keeping this
+            self._keep = found
         if self.critic is not None:
             self.critic.load_state_dict(state["critic"])
         for log in ("metrics.jsonl", "samples.jsonl"):  # steps after the checkpoint are redone
             checkpoint.truncate_log(self.out / log, self.step_index)
+
+    def _apply_optimizer_config(self) -> None:
+        """The optimizer's saved state carries the old lr and weight decay; this run's apply
+        (the same expression as LambdaLR's, so an unchanged lr resumes bit for bit)."""
+        c = self.config
+        groups = self.optimizer.param_groups
+        for group in groups:
+            group["initial_lr"] = c.lr
+            group["weight_decay"] = c.weight_decay
+        self.scheduler.base_lrs = [c.lr for _ in groups]
+        factor = self._lr_factor(self.scheduler.last_epoch)
+        for group in groups:
+            group["lr"] = c.lr * factor
+        self.scheduler._last_lr = [group["lr"] for group in groups]  # type: ignore[attr-defined]
 
     # --------------------------------------------------------------------------- the loop
     def train(self) -> list[dict[str, float]]:
@@ -412,11 +541,17 @@ class Trainer:
                     f.write(json.dumps(row, default=str) + "\n")
 
     def save(self) -> Path:
-        """Write model, tokenizer and trainer state to ``out/checkpoint`` atomically."""
+        """Write model, tokenizer, trainer state and run config to ``out/checkpoint``
+        atomically, with a manifest of checksums (see ``checkpoint.write``); a no-op when
+        this step is saved already."""
 
         def fill(staging: Path) -> None:
             self.model.save_pretrained(staging)
             self.tokenizer.save_pretrained(staging)
+            saved = {"config": self.resolved, "model_config": self._model_arch}
+            checkpoint.atomic_write_text(
+                staging / checkpoint.CONFIG_FILE, json.dumps(saved, indent=1, default=str)
+            )
             state = {
                 "step": self.step_index, "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(), "rng": torch.get_rng_state(),
@@ -425,7 +560,13 @@ class Trainer:
             }  # fmt: skip
             torch.save(state, staging / checkpoint.STATE_FILE)
 
-        return checkpoint.write(self.out, self.step_index, fill)
+        if self._saved_step == self.step_index:  # written at this step already (save_every)
+            return self.out / "checkpoint"
+        path = checkpoint.write(
+            self.out, self.step_index, fill, keep=self._keep, drop_old=self._fresh
+        )
+        self._saved_step, self._keep, self._fresh = self.step_index, None, False
+        return path
 
     def _lr_factor(self, step: int) -> float:
         c = self.config
@@ -454,6 +595,83 @@ def resolved_config(config: TrainConfig, algo: Algorithm) -> dict[str, Any]:
     values["algo_kwargs"] = algo.overrides()
     values["resume"] = False
     return values
+
+
+FIXED_ON_RESUME = ("model", "algo", "env", "env_kwargs", "lora_rank", "lora_alpha", "seed",
+                   "eval_n")  # fmt: skip
+"""Fields a resumed run keeps from its checkpoint. The weights, optimizer state and critic
+belong to that model, algorithm and adapter shape; the restored data position to that env;
+the restored RNG streams to that seed; the held-out "before" figure to that many rows. Every
+other field may change on resume and applies from the next step (lr and weight decay too: the
+optimizer's saved values are overwritten)."""
+
+
+def resume_changes(saved: dict[str, Any], resolved: dict[str, Any], found: Path) -> list[str]:
+    """``"field: old -> new"`` for each value of ``resolved`` that differs from the checkpoint's
+    ``saved`` config; ``ValueError`` for one the checkpoint fixes (``FIXED_ON_RESUME``)."""
+    current = json.loads(json.dumps(resolved, default=str))  # tuples -> lists, as saved
+    changes = []
+    for name, value in current.items():
+        if name in ("out", "resume") or name not in saved or _same(name, saved[name], value):
+            continue
+        if name in FIXED_ON_RESUME:
+            raise ValueError(
+                f"config.{name} is {value!r} but the checkpoint {found} was trained with "
+                f"{saved[name]!r}; a resumed run keeps its {', '.join(FIXED_ON_RESUME)}. Drop "
+                f"the {name} option to continue, or start a new run with another --out"
+            )
+        if name == "algo_kwargs" and isinstance(saved[name], dict):
+            for key in sorted(set(saved[name]) | set(value)):
+                before, after = saved[name].get(key), value.get(key)
+                if before != after:
+                    changes.append(f"algo_kwargs.{key}: {before!r} -> {after!r}")
+        else:
+            changes.append(f"{name}: {saved[name]!r} -> {value!r}")
+    return changes
+
+
+def _same(name: str, saved: Any, value: Any) -> bool:
+    """Equal, counting two spellings of one local model directory as the same model."""
+    if saved == value:
+        return True
+    if name == "model" and isinstance(saved, str) and isinstance(value, str):
+        a, b = Path(saved).expanduser(), Path(value).expanduser()
+        return a.exists() and b.exists() and a.resolve() == b.resolve()
+    return False
+
+
+def _architecture(model_config: Any) -> dict[str, Any]:
+    """The shape-defining fields of a model's config (saved with each checkpoint)."""
+    from rlvr.training.models import ARCHITECTURE_KEYS
+
+    values = model_config.to_dict()
+    return {k: values[k] for k in ARCHITECTURE_KEYS if values.get(k) is not None}
+
+
+def _make_run_dir(out: Path) -> None:
+    """Create ``out``, failing with a message that names ``config.out`` (not a traceback of
+    ``mkdir``) when it is a file, under a file, or cannot be created."""
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(
+            f"config.out (--out): {out} is a file, not a directory; give a directory path"
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise type(err)(
+            f"config.out (--out): cannot create {out} ({err.strerror or err}); give a "
+            "directory path you can write to"
+        ) from None
+
+
+def _make_env(config: TrainConfig) -> gym.Env:
+    """``gym.make`` with its kwargs errors named ``config.env_kwargs``."""
+    kwargs = config.env_kwargs or {}
+    try:
+        return gym.make(config.env, **kwargs)
+    except (TypeError, ValueError) as err:
+        reason = str(err).split(" was raised from the environment creator")[0]
+        raise ValueError(f"config.env_kwargs {json.dumps(kwargs)}: {reason}") from None
 
 
 def to_yaml(values: dict[str, Any]) -> str:
