@@ -35,7 +35,7 @@ def main() -> None:
           f"{torch.get_num_threads()} threads")  # fmt: skip
     print(f"{'algorithm':15} {'ms (median)':>12}")
     for name in registered_algorithms():
-        algo = get_algorithm(name)
+        algo = get_algorithm(name).with_budget(max_new_tokens=t)  # length fields: Dr. GRPO, DAPO
         extra: dict = {"group_ids": group_ids}
         if name == "ppo":
             advantages = torch.randn(n, t)

@@ -8,7 +8,9 @@ one PNG and prints one table, with each variant's mean clip fractions.
 Default: SmolLM2-135M-Instruct on two-digit addition, B=2 prompts x G=8, 48 new tokens, a short
 budget that fits in about 10 minutes on a 2-core CPU (raise ``--steps`` for a real comparison).
 ``--set ratio``: GRPO with one and with two updates per batch, GSPO and CISPO (two updates, so
-their ratios act) on two-digit subtraction, which the model does not saturate in 12 steps.
+their ratios act) on two-digit addition and subtraction mixed: the model starts near 0% on
+subtraction and does not saturate the mix in 12 steps (addition alone it does, subtraction alone
+gives almost no group a correct sample, three-digit addition none).
 ``--quick``: the tests' tiny model on a toy task (emit digits), in seconds.
 
     python benchmarks/learning_curves.py [--quick] [--set ratio] [--steps N] [--out curves.png]
@@ -55,12 +57,13 @@ def _digits(completion: str, reference: str) -> Verdict:
 def setup(args: argparse.Namespace) -> dict[str, Any]:
     """Config fields shared by every variant."""
     if not args.quick and args.set == "ratio":
-        return {"env": "rlvr/Arithmetic-v0", "env_kwargs": {"digits": 2, "operators": "-"},
-                "prompts_per_step": 4, "group_size": 8, "max_new_tokens": 48, "eval_n": 50,
-                "sampler": args.sampler}  # fmt: skip
+        return {"env": "rlvr/Arithmetic-v0", "env_kwargs": {"digits": 2, "operators": "+-"},
+                "prompts_per_step": 4, "group_size": 8, "max_new_tokens": 48,
+                "eval_n": args.eval_n or 50, "sampler": args.sampler}  # fmt: skip
     if not args.quick:
         return {"env": "rlvr/Arithmetic-v0", "prompts_per_step": 2, "group_size": 8,
-                "max_new_tokens": 48, "eval_n": 50, "sampler": args.sampler}  # fmt: skip
+                "max_new_tokens": 48, "eval_n": args.eval_n or 50,
+                "sampler": args.sampler}  # fmt: skip
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     rows = [{"prompt": p, "reference": ""} for p in ("abc", "xyz", "cab", "zzz", "yay", "bat")]
     rlvr.register_task("bench/Digits-v0", source=rows, verifier=_digits)
@@ -111,6 +114,7 @@ def main() -> None:
     parser.add_argument("--model", help="hub id or local path (default: SmolLM2-135M-Instruct)")
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--eval-every", type=int, default=4)
+    parser.add_argument("--eval-n", type=int, help="held-out problems per evaluation (default 50)")
     parser.add_argument("--set", choices=SETS, default="algorithms", help="which variants")
     parser.add_argument("--algos", help=f"comma-separated variants instead: {', '.join(VARIANTS)}")
     parser.add_argument("--sampler", default="auto", help="auto, vllm or hf")

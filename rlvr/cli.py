@@ -508,9 +508,13 @@ def _check_task(env_id: str, split: str, kwargs: dict[str, Any]) -> None:
 
     import rlvr
 
+    try:
+        bare_id = rlvr.envs.import_env_module(env_id)
+    except ValueError as err:
+        raise UsageError(f"--env: {err}") from None
     tasks = [task.id for task in rlvr.registered_tasks()]
-    if env_id not in tasks:
-        known = "is a Gymnasium environment, not an rlvr task" if env_id in gym.registry else (
+    if bare_id not in tasks:
+        known = "is a Gymnasium environment, not an rlvr task" if bare_id in gym.registry else (
             "is not a registered environment")  # fmt: skip
         raise UsageError(f"--env {env_id} {known}; `rlvr envs` lists the tasks")
     try:

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ("algorithms.py", "grpo"),
         ("sampling.py", "hf tok/s"),
         ("grpo_step_vs_trl.py", "trl/rlvr"),
-        ("learning_curves.py", "algorithm"),
+        ("learning_curves.py", "variant"),
         ("eval_gsm8k_math500.py", "rlvr/MATH500-v0 (4 problems)"),
     ],
 )

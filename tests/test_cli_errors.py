@@ -654,3 +654,47 @@ def test_a_real_process_prints_one_line(tmp_path: Path, args: list[str], field: 
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert done.stderr.count("\n") == 1 and field in done.stderr, done.stderr
+
+
+# ----------------------------------------------------------- a task in one short file
+TASK_FILE = """
+import rlvr
+from rlvr.verifiers import Verdict
+
+
+def exact(completion, reference):
+    ok = completion.strip() == reference
+    return Verdict(float(ok), ok, completion.strip(), "exact" if ok else "wrong")
+
+
+rows = [{"prompt": f"Reverse {w}", "reference": w[::-1]} for w in ("abc", "hello", "rlvr")]
+rlvr.register_task("NAME/Reverse-v0", source=rows, verifier=exact)
+"""
+
+
+def test_a_task_in_one_file_trains_and_evaluates_from_the_cli(
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """Gymnasium's ``module:EnvId``: no package, no install, just the file in the directory."""
+    (tmp_path / "reverse_task_cli.py").write_text(TASK_FILE.replace("NAME", "clitest"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.path", [p for p in __import__("sys").path if p not in ("", ".")])
+    env = "reverse_task_cli:clitest/Reverse-v0"
+    code, _, err = run_cli(
+        ["train", "--env", env, "--model", str(model_dir), "--sampler", "hf", "--steps", "1",
+         "--prompts-per-step", "1", "--group-size", "2", "--max-new-tokens", "4",
+         "--eval-n", "0", "--out", str(tmp_path / "run")],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    assert (tmp_path / "run" / "metrics.jsonl").exists()
+    code, _, err = run_cli(
+        ["eval", "--env", env, "--model", str(model_dir), "--sampler", "hf", "--rows", "2",
+         "--n", "1", "--k", "1", "--max-new-tokens", "4", "--split", "train"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    code, _, err = run_cli(
+        ["train", "--env", "no_such_module:x/Y-v0", *_train(model_dir, tmp_path)[1:]], capsys
+    )
+    assert code == 2 and "no_such_module" in err and "Traceback" not in err

@@ -8,7 +8,10 @@ point names a function (or module) that calls ``register_task``; ``import rlvr``
 
 from __future__ import annotations
 
+import importlib
+import os
 import re
+import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -136,6 +139,28 @@ def get_task(id: str) -> Task:
         gym.spec(id)  # raises Gymnasium's error, with "did you mean" suggestions
         raise KeyError(f"{id!r} is a Gymnasium environment but not an rlvr task")
     return _TASKS[id]
+
+
+def import_env_module(env: str) -> str:
+    """For Gymnasium's ``"module:EnvId"`` form, import ``module`` (which registers the task)
+    and return ``EnvId``; any other id is returned as it is.
+
+    A task in one short file can then be trained without installing it:
+    ``rlvr train --env mytask:myorg/Reverse-v0`` from the directory that holds ``mytask.py``.
+    """
+    if ":" not in env:
+        return env
+    module, env_id = env.split(":", 1)
+    if os.getcwd() not in sys.path:  # the `rlvr` script's own path does not hold "."
+        sys.path.insert(0, os.getcwd())
+    try:
+        importlib.import_module(module)
+    except ImportError as err:
+        raise ValueError(
+            f"cannot import module {module!r} for {env!r} ({err}); run from the directory that "
+            "holds it, or add that directory to PYTHONPATH"
+        ) from None
+    return env_id
 
 
 def load_plugins(group: str = "rlvr.tasks") -> list[str]:

@@ -125,9 +125,14 @@ class TrainConfig:
 
         import rlvr  # noqa: F401  (registers the rlvr environments)
         from rlvr.algorithms import registered_algorithms
+        from rlvr.envs import import_env_module
 
-        if self.env not in gym.registry:
-            close = difflib.get_close_matches(self.env, list(gym.registry), n=3)
+        try:
+            env_id = import_env_module(self.env)
+        except ValueError as err:
+            raise ValueError(f"config.env: {err}") from None
+        if env_id not in gym.registry:
+            close = difflib.get_close_matches(env_id, list(gym.registry), n=3)
             hint = f"did you mean {', '.join(close)}? " if close else ""
             raise ValueError(
                 f"config.env: no environment {self.env!r} is registered; {hint}"
