@@ -13,7 +13,8 @@ subtraction and does not saturate the mix in 12 steps (addition alone it does, s
 gives almost no group a correct sample, three-digit addition none).
 ``--quick``: the tests' tiny model on a toy task (emit digits), in seconds.
 
-    python benchmarks/learning_curves.py [--quick] [--set ratio] [--steps N] [--out curves.png]
+    python benchmarks/learning_curves.py [--quick] [--set ratio] [--steps N] [--eval-n N]
+                                         [--out curves.png]
 """
 
 from __future__ import annotations

@@ -157,8 +157,8 @@ class ProcessChannel:
             self._writable.poll(_ms(left))
 
     def recv(self, timeout: float) -> dict[str, Any] | None:
-        if not self.alive:
-            return None
+        if self.retired is not None or self._closed:
+            return None  # a process that exited may still have left a reply in the pipe
         deadline = time.monotonic() + max(0.0, timeout)
         header, ended = self._read(zygote.HEADER.size, deadline)
         if not header:
