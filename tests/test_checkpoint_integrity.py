@@ -374,14 +374,6 @@ def test_nothing_changed_says_nothing(tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------------- through the CLI
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("model")
-    tiny_model().save_pretrained(path)
-    tiny_tokenizer().save_pretrained(path)
-    return path
-
-
 def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

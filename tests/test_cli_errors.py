@@ -17,21 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tiny_model import tiny_model, tiny_tokenizer
 
 from rlvr.cli import main
 from rlvr.training.config import TrainConfig
 
 # ------------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny test model saved as a local model directory, for --model."""
-    path = tmp_path_factory.mktemp("model")
-    tiny_model().save_pretrained(path)
-    tiny_tokenizer().save_pretrained(path)
-    return path
 
 
 @pytest.fixture
@@ -678,7 +668,7 @@ def test_a_task_in_one_file_trains_and_evaluates_from_the_cli(
     """Gymnasium's ``module:EnvId``: no package, no install, just the file in the directory."""
     (tmp_path / "reverse_task_cli.py").write_text(TASK_FILE.replace("NAME", "clitest"))
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("sys.path", [p for p in __import__("sys").path if p not in ("", ".")])
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".")])
     env = "reverse_task_cli:clitest/Reverse-v0"
     code, _, err = run_cli(
         ["train", "--env", env, "--model", str(model_dir), "--sampler", "hf", "--steps", "1",
