@@ -87,3 +87,20 @@ def test_bad_params():
         SamplingParams(max_new_tokens=0)
     with pytest.raises(ValueError):
         SamplingParams(top_p=0)
+
+
+def test_a_prompt_prefilled_once_samples_as_if_prefilled_per_sample(sampler: HFSampler):
+    prompts = ["1+1", "123*45", "9"]  # unequal lengths: left padding in the shared cache
+    ids = torch.tensor([[0, 5, 6], [7, 8, 9]])
+    assert sampler._prefill(ids, ids > 0, 4) is not None  # this model takes the shared cache
+    for params in (SamplingParams(max_new_tokens=10, temperature=0.0),
+                   SamplingParams(max_new_tokens=10, temperature=0.9, seed=3)):  # fmt: skip
+        shared = sampler.generate(prompts, n=4, params=params)
+        per_sample = copy.copy(sampler)
+        per_sample._prefill = lambda *args: None  # type: ignore[method-assign]
+        plain = per_sample.generate(prompts, n=4, params=params)
+        flat = [[c for group in out for c in group] for out in (shared, plain)]
+        for a, b in zip(*flat, strict=True):
+            assert a.token_ids == b.token_ids
+            assert a.prompt_token_ids == b.prompt_token_ids
+            assert torch.allclose(torch.tensor(a.logprobs), torch.tensor(b.logprobs), atol=1e-5)

@@ -2,8 +2,9 @@
 
 Prompts are left-padded into batches; each sampled token's log-probability is read from the
 logits ``generate`` returns (scaled by the temperature), so the learner can compare it with its
-own recomputation. Sampling ends at the model's end-of-sequence token, a ``stop`` string, or
-``max_new_tokens`` (finish reason ``"length"``).
+own recomputation. A prompt's key-value cache is computed once and repeated for its ``n``
+samples rather than recomputed per sample. Sampling ends at the model's end-of-sequence token, a
+``stop`` string, or ``max_new_tokens`` (finish reason ``"length"``).
 """
 
 from __future__ import annotations
@@ -57,11 +58,14 @@ class HFSampler:
             enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
         finally:
             tok.padding_side = side
+        enc = {k: v.to(self.model.device) for k, v in enc.items()}
+        cache = self._prefill(enc["input_ids"], enc["attention_mask"], n) if n > 1 else None
         # n rows per prompt (generate's num_return_sequences refuses n > 1 when greedy)
-        enc = {k: v.repeat_interleave(n, dim=0).to(self.model.device) for k, v in enc.items()}
+        enc = {k: v.repeat_interleave(n, dim=0) for k, v in enc.items()}
         greedy = params.temperature == 0
         result = self.model.generate(
             **enc,
+            past_key_values=cache,
             max_new_tokens=params.max_new_tokens,
             do_sample=not greedy,
             temperature=None if greedy else params.temperature,
@@ -75,9 +79,15 @@ class HFSampler:
         )
         prompt_len = enc["input_ids"].shape[1]
         new = result.sequences[:, prompt_len:]
-        logits = torch.stack(result.logits, dim=1).float()  # [B*n, new, V]
-        logprobs = torch.log_softmax(logits / (params.temperature or 1.0), dim=-1)
-        chosen = logprobs.gather(-1, new[:, : logits.shape[1], None]).squeeze(-1)
+        # Per step, chosen logit minus the log-partition: no [rows, steps, vocab] tensor.
+        scale = params.temperature or 1.0
+        chosen = torch.stack(
+            [
+                (step.float() / scale).log_softmax(-1).gather(-1, new[:, t, None]).squeeze(-1)
+                for t, step in enumerate(result.logits)
+            ],
+            dim=1,
+        )
         completions = [
             self._completion(
                 new[i], chosen[i], enc["input_ids"][i], enc["attention_mask"][i], params
@@ -85,6 +95,26 @@ class HFSampler:
             for i in range(new.shape[0])
         ]
         return [completions[k * n : (k + 1) * n] for k in range(len(texts))]
+
+    def _prefill(self, ids: Tensor, mask: Tensor, n: int) -> Any:
+        """The cache of each prompt but its last token, computed once and repeated ``n`` times:
+        ``generate`` then runs only the last prompt token of each row. None where the model
+        cannot be prefilled this way (``generate`` then runs the whole prompt per sample)."""
+        from transformers import DynamicCache
+
+        if ids.shape[1] < 2:
+            return None
+        try:
+            cache = DynamicCache(config=self.model.config)
+            positions = (mask.long().cumsum(-1) - 1).clamp(min=0)
+            self.model(
+                input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=positions[:, :-1],
+                past_key_values=cache, use_cache=True, logits_to_keep=1,
+            )  # fmt: skip
+            cache.batch_repeat_interleave(n)
+        except (TypeError, ValueError, AttributeError, NotImplementedError):
+            return None
+        return cache
 
     def _completion(
         self,

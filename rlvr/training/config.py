@@ -58,6 +58,11 @@ class TrainConfig:
     max_grad_norm: float = 1.0
     micro_batch: int = 16
     """Sequences per forward/backward; gradients accumulate over a mini-batch."""
+    share_prompts: bool = True
+    """Run each group's prompt once in the update: its completions are packed behind one copy
+    (attending to it and to themselves only), so log-probs and gradients are unchanged and the
+    prompt's tokens are not repeated G times. Exact with ``sdpa`` and ``eager`` attention;
+    checked once against the plain forward pass, which is used instead when they differ."""
     mini_batches: int = 1
     """Optimizer steps per pass over a rollout batch (whole prompt groups each; like verl's
     ppo_mini_batch_size or TRL's steps_per_generation). 1 and ``epochs`` 1: one on-policy step."""
@@ -176,6 +181,7 @@ RULES: dict[str, tuple[str, Any]] = {
     "schedule": ("choice", ("constant", "cosine")),
     "max_grad_norm": ("float>", 0.0),
     "micro_batch": ("int", 1),
+    "share_prompts": ("bool", None),
     "mini_batches": ("int", 1),
     "epochs": ("int", 1),
     "old_logprobs": ("choice", ("learner", "sampler")),

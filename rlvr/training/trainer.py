@@ -23,13 +23,19 @@ import torch
 from torch import Tensor
 
 from rlvr.algorithms import Algorithm, get_algorithm
-from rlvr.algorithms.losses import entropy_from_logits
 from rlvr.envs import score_batch
 from rlvr.rollout import Completion, Sampler, SamplingParams, make_sampler
 from rlvr.training import checkpoint, lora
-from rlvr.training.batch import Rollout, pack, scatter
+from rlvr.training.batch import Rollout, scatter
 from rlvr.training.config import TRAINER_ALGO_DEFAULTS, TrainConfig
 from rlvr.training.evaluate import greedy_accuracy
+from rlvr.training.logprobs import (
+    TokenValues,
+    build_layout,
+    exact_on,
+    packed_logprobs,
+    plain_logprobs,
+)
 
 TOP_LEVEL_STATS = {"loss": "loss", "kl_ref": "kl", "entropy": "entropy"}
 """Algorithm statistics logged under their own name; the rest go under ``algo/``."""
@@ -160,11 +166,17 @@ class Trainer:
         parameters = [p for p in self.model.parameters() if p.requires_grad]
         if self.critic is not None:
             parameters += list(self.critic.parameters())
+        # The fused kernel: one pass over each tensor (5-10x faster than foreach on a CPU).
+        fused = all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in parameters)
         self.optimizer = torch.optim.AdamW(
-            parameters, lr=config.lr, weight_decay=config.weight_decay
+            parameters, lr=config.lr, weight_decay=config.weight_decay, fused=fused
         )
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._lr_factor)
         self.step_index = 0
+        self.packed: bool | None = None
+        """Whether the update runs packed (``rlvr.training.logprobs``): decided on the first
+        update by checking it against the plain forward pass on that batch."""
+        self._update_tokens = 0
         if self.resumed_from is not None:
             self._check_architecture(self.resumed_from)
         checkpoint.atomic_write_text(self.out / "config.yaml", to_yaml(self.resolved))
@@ -274,6 +286,7 @@ class Trainer:
         t0 = time.perf_counter()
         batch, draws, seconds = self._collect()  # sample + verify + select
         t1 = time.perf_counter()
+        self._update_tokens = 0
         stats = self._update(batch) if batch.keep.any() else {}  # policy updates
         self.push_weights()
         self.step_index += 1
@@ -281,6 +294,7 @@ class Trainer:
             "step": self.step_index, **self._metrics(batch, stats), "draws": draws,
             "sample_s": seconds["sample"], "verify_s": seconds["verify"],
             "update_s": time.perf_counter() - t1, "seconds": time.perf_counter() - t0,
+            "update_tokens": self._update_tokens,
         }  # fmt: skip
         metrics["tokens_per_s"] = metrics["response_tokens"] / max(seconds["sample"], 1e-9)
         if c.eval_every and self.step_index % c.eval_every == 0:
@@ -365,10 +379,10 @@ class Trainer:
         c = self.config
         rows = torch.nonzero(batch.keep).flatten().tolist()
         self.model.train()
-        before = self._before_update(batch, rows)
         totals: dict[str, float] = {}
         updates = _mini_batches(rows, batch.group_ids, c.mini_batches, c.epochs,
                                 seed=(c.seed, self.step_index))  # fmt: skip
+        before = self._before_update(batch, updates[: len(updates) // c.epochs])
         for mini in updates:
             for key, value in self._optimizer_step(batch, mini, before).items():
                 totals[key] = totals.get(key, 0.0) + value / len(updates)
@@ -377,25 +391,30 @@ class Trainer:
         return totals
 
     @torch.no_grad()
-    def _before_update(self, batch: Rollout, rows: list[int]) -> _Before | None:
+    def _before_update(self, batch: Rollout, first_pass: list[list[int]]) -> _Before | None:
         """π_old (the learner's log-probs before any update, or the sampler's), the reference
         log-probs and the critic's values, once per batch. None for a single on-policy update,
-        where the update's own forward pass gives them exactly."""
+        where the update's own forward pass gives them exactly. Computed on the micro-batches
+        of the first pass, so the first update sees the same packing: its ratio is exactly 1."""
         c = self.config
         if c.epochs == 1 and c.mini_batches == 1 and c.old_logprobs == "learner":
             return None
         before = _Before({}, {}, {})
-        for micro in _micro_batches(rows, batch.group_ids, c.micro_batch, self.algo):
-            ids, mask, where = pack([batch.completions[i] for i in micro], self.pad_id)
-            logprobs, hidden, _ = _forward(self.model, ids, mask, c.temperature,
-                                           hidden=self.critic is not None)  # fmt: skip
-            ref = self._reference_logprobs(ids, mask)
-            values = self._values(hidden)
+        for micro in (
+            micro
+            for mini in first_pass
+            for micro in _micro_batches(mini, batch.group_ids, c.micro_batch, self.algo)
+        ):
+            completions = [batch.completions[i] for i in micro]
+            now = self._token_values(self.model, completions, hidden=self.critic is not None)
+            ref = self._reference_logprobs(completions)
+            values = self._values(now.hidden)
+            where = now.where
             for k, i in enumerate(micro):
                 if c.old_logprobs == "sampler":
-                    before.old[i] = torch.tensor(batch.completions[i].logprobs)
+                    before.old[i] = torch.tensor(completions[k].logprobs)
                 else:
-                    before.old[i] = logprobs[k][where[k]]
+                    before.old[i] = now.logprobs[k][where[k]]
                 if ref is not None:
                     before.ref[i] = ref[k][where[k]]
                 if values is not None:
@@ -433,15 +452,14 @@ class Trainer:
     ) -> tuple[Tensor, dict[str, float]]:
         """The algorithm's loss on one micro-batch, with π_old, the reference and the critic."""
         c = self.config
-        ids, mask, where = pack([batch.completions[i] for i in rows], self.pad_id)
-        logprobs, hidden, entropy = _forward(
-            self.model, ids, mask, c.temperature, hidden=self.critic is not None,
-            entropy=self.algo.needs_entropy,
-        )  # fmt: skip
-        values = self._values(hidden)
+        completions = [batch.completions[i] for i in rows]
+        now = self._token_values(self.model, completions, hidden=self.critic is not None,
+                                 entropy=self.algo.needs_entropy)  # fmt: skip
+        logprobs, where, entropy = now.logprobs, now.where, now.entropy
+        values = self._values(now.hidden)
         if before is None:  # one on-policy update: π_old is this very forward pass
             old = logprobs.detach()
-            ref = self._reference_logprobs(ids, mask)
+            ref = self._reference_logprobs(completions)
             old_values = None if values is None else values.detach()
         else:
             old = scatter([before.old[i] for i in rows], where)
@@ -468,19 +486,44 @@ class Trainer:
         return self.tokenizer.pad_token_id
 
     def _values(self, hidden: Tensor | None) -> Tensor | None:
-        """The critic's value of the state before each target token, ``[n, T-1]``."""
+        """The critic's value of the state before each completion token, ``[n, W]``."""
         if self.critic is None or hidden is None:
             return None
-        return self.critic(hidden[:, :-1].float()).squeeze(-1)
+        return self.critic(hidden.float()).squeeze(-1)
 
     @torch.no_grad()
-    def _reference_logprobs(self, ids: Tensor, mask: Tensor) -> Tensor | None:
+    def _reference_logprobs(self, completions: list[Completion]) -> Tensor | None:
         if not self.algo.needs_reference:
             return None
         if self.reference is not None:
-            return _forward(self.reference, ids, mask, self.config.temperature)[0]
+            return self._token_values(self.reference, completions).logprobs
         with self.model.disable_adapter():  # LoRA: the frozen base is the reference
-            return _forward(self.model, ids, mask, self.config.temperature)[0]
+            return self._token_values(self.model, completions).logprobs
+
+    def _token_values(
+        self, model: Any, completions: list[Completion], hidden: bool = False,
+        entropy: bool = False,
+    ) -> TokenValues:  # fmt: skip
+        """Per completion token: log-prob under ``model`` (and the critic's input state, the
+        entropy), packed when that is exact for this model (see ``rlvr.training.logprobs``)."""
+        c = self.config
+        if self.packed is None:
+            self.packed = exact_on(self.model, completions, self.pad_id, c.temperature)
+            if not self.packed:
+                attention = getattr(self.model.config, "_attn_implementation", "?")
+                warnings.warn(
+                    f"the packed update does not reproduce this model's forward pass "
+                    f"(attention {attention!r}): using the padded one, which repeats each "
+                    "prompt and computes logits at every position",
+                    stacklevel=2,
+                )
+        if self.packed:
+            layout = build_layout(completions, self.pad_id, c.share_prompts)
+            self._update_tokens += layout.tokens
+            return packed_logprobs(model, layout, c.temperature, hidden, entropy)
+        width = max(len(x.prompt_token_ids) + len(x.token_ids) for x in completions)
+        self._update_tokens += len(completions) * width
+        return plain_logprobs(model, completions, self.pad_id, c.temperature, hidden, entropy)
 
     # ---------------------------------------------------------------------------- logging
     def _metrics(self, batch: Rollout, stats: dict[str, float]) -> dict[str, float]:
@@ -729,20 +772,6 @@ def _reporter(name: str, out: Path, config: dict[str, Any]) -> Any:
 
 
 # ------------------------------------------------------------------------------ tensor helpers
-def _forward(
-    model: Any, ids: Tensor, mask: Tensor, temperature: float, hidden: bool = False,
-    entropy: bool = False,
-) -> tuple[Tensor, Tensor | None, Tensor | None]:  # fmt: skip
-    """``log π(ids[:, t+1] | ids[:, :t+1])`` at the sampling temperature, ``[N, T-1]``; with
-    ``hidden``, the last hidden states ``[N, T, H]`` (for a critic); with ``entropy``, each
-    position's entropy over the vocabulary ``[N, T-1]``."""
-    output = model(input_ids=ids, attention_mask=mask.long(), output_hidden_states=hidden)
-    logits = output.logits[:, :-1].float() / (temperature or 1.0)
-    chosen = torch.log_softmax(logits, dim=-1).gather(-1, ids[:, 1:, None]).squeeze(-1)
-    spread = entropy_from_logits(logits) if entropy else None
-    return chosen, output.hidden_states[-1] if hidden else None, spread
-
-
 def _micro_batches(
     index: list[int], group_ids: Tensor, size: int, algo: Algorithm
 ) -> list[list[int]]:
