@@ -1,4 +1,8 @@
-"""Gymnasium environments for verifiable-reward tasks, and the task registry."""
+"""Gymnasium environments for verifiable-reward tasks, and the task registry.
+
+Importing this package registers the built-in tasks and the ``rlvr.tasks`` entry-point plugins
+with Gymnasium (``import rlvr`` arranges for that to happen; see ``rlvr/__init__.py``).
+"""
 
 from rlvr.envs.env import AnyText, VerifierEnv
 from rlvr.envs.registry import (
@@ -10,6 +14,7 @@ from rlvr.envs.registry import (
     register_task,
     registered_tasks,
 )
+from rlvr.envs.tasks import register_builtin_tasks
 from rlvr.envs.wrappers import CombinedReward, FormatReward, score_batch
 
 __all__ = [
@@ -26,3 +31,6 @@ __all__ = [
     "registered_tasks",
     "score_batch",
 ]
+
+register_builtin_tasks()
+load_plugins()

@@ -49,6 +49,12 @@ class ProcessPool(Generic[T]):
             self._forget()
             raise
 
+    def adopt(self, item: T) -> None:
+        """Take a process started elsewhere as one of the pool's, idle."""
+        with self._free:
+            self._count += 1
+        self.release(item)
+
     def release(self, item: T) -> None:
         """Give back a healthy process for the next caller."""
         with self._free:

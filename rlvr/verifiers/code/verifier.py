@@ -13,7 +13,6 @@ import os
 import re
 import traceback
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -21,10 +20,13 @@ from typing import Any
 from rlvr.verifiers.base import Verdict, check_pairs
 from rlvr.verifiers.code.judge import Report, judge_asserts, judge_io
 from rlvr.verifiers.code.sandbox import (
+    BwrapSandbox,
     Channel,
     Sandbox,
     SandboxUnavailable,
+    bwrap_problem,
     make_sandbox,
+    spawn,
     start_channel,
 )
 from rlvr.verifiers.code.seccomp import seccomp_program
@@ -101,6 +103,9 @@ class CodeVerifier:
     of :mod:`~rlvr.verifiers.code.wire`) and ``verifier-error`` (a bug here, with its message in
     ``details["error"]``). ``details["not_run"]`` counts the tests an aborted run never reached.
 
+    With the default ``sandbox="bwrap"`` the first sandbox starts at construction: that it
+    starts is the check that bubblewrap works here, and the first call finds it warm.
+
     Raises:
         SandboxUnavailable: when the sandbox cannot be built here; the message says how to fix it.
     """
@@ -121,7 +126,18 @@ class CodeVerifier:
         self.timeout_s = float(timeout_s)
         self.memory_mb = int(memory_mb)
         self.partial_credit = partial_credit
-        self.sandbox = make_sandbox(sandbox)
+        # Bubblewrap built here is checked by starting the first sandbox, which the first call
+        # then uses, rather than by a probe of its own: a process that checks one program pays
+        # for one sandbox start, not two. The sandbox boots while the seccomp filter compiles.
+        first = None
+        if sandbox == "bwrap":
+            self.sandbox: Sandbox = BwrapSandbox(check=False)
+            try:
+                first = spawn(self.sandbox, self.memory_mb)
+            except OSError as err:
+                raise self._unavailable(err) from None
+        else:
+            self.sandbox = make_sandbox(sandbox)
         program = seccomp_program()
         self.seccomp = program is not None
         """Whether solution processes get the syscall filter (needs libseccomp on the host)."""
@@ -139,6 +155,17 @@ class CodeVerifier:
             alive=lambda channel: channel.alive,
             max_size=os.cpu_count() or 1,
         )
+        if first is not None:
+            try:
+                self._pool.adopt(start_channel(self.sandbox, init, first))
+            except SandboxUnavailable as err:
+                raise self._unavailable(err) from None
+
+    def _unavailable(self, err: Exception) -> SandboxUnavailable:
+        """Why the first sandbox did not start, from bubblewrap's probe, which says how to fix
+        it (namespaces disabled, a container's seccomp profile, ...)."""
+        problem = bwrap_problem(self.sandbox.bwrap)  # type: ignore[attr-defined]
+        return SandboxUnavailable(problem or str(err))
 
     def __repr__(self) -> str:
         return (
@@ -196,6 +223,8 @@ class CodeVerifier:
         check_pairs(completions, references)
         n = max(1, min(workers or os.cpu_count() or 1, len(completions)))
         self._pool.grow(n)
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(n) as threads:
             return list(threads.map(self._one, completions, references))
 

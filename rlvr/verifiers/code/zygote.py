@@ -1,6 +1,8 @@
 """The program inside the sandbox: a clean parent that forks one locked-down child per run.
 
-Stdlib only and no rlvr imports: the sandbox runs this file's source with ``python -I -S``.
+Stdlib only and no rlvr imports: the sandbox runs this file's code with ``python -I -S`` (the
+host sends it compiled, see ``sandbox.zygote_command``). Modules only some runs need are imported
+where they are used: every import here is paid again by each sandbox's start.
 
 Roles (see ``judge.py`` for the trusted side, which never enters the sandbox):
 
@@ -34,7 +36,7 @@ address-space limit is ``memory_mb`` minus the total capacity of the private mou
 from __future__ import annotations
 
 import ast
-import base64
+import binascii
 import builtins
 import contextlib
 import json
@@ -42,13 +44,11 @@ import math
 import os
 import resource
 import selectors
-import shutil
 import signal
 import socket
 import stat
 import struct
 import sys
-import tempfile
 import time
 import traceback
 
@@ -165,7 +165,7 @@ class Zygote:
     def __init__(self) -> None:
         # The scratch space wiped after every run: the sandbox's whole private /tmp when the
         # backend says so (RLVR_SCRATCH), else a fresh directory of our own.
-        self.work = os.environ.get("RLVR_SCRATCH") or tempfile.mkdtemp(prefix="rlvr-")
+        self.work = os.environ.get("RLVR_SCRATCH") or _mkdtemp()
         # Private size-capped mounts (RLVR_PRIVATE, ':'-separated): wiped too, and their capacity
         # counted against memory_mb. Popped so the solution does not see it in its environment.
         private = [p for p in os.environ.pop("RLVR_PRIVATE", "").split(":") if p]
@@ -191,6 +191,8 @@ class Zygote:
         finally:
             self._end_child()
             if not os.environ.get("RLVR_SCRATCH"):
+                import shutil  # only outside a sandbox, which always sets RLVR_SCRATCH
+
                 shutil.rmtree(self.work, ignore_errors=True)
 
     def _loop(self) -> None:
@@ -213,7 +215,7 @@ class Zygote:
             send_frame(1, data)
 
     def op_init(self, m: dict) -> dict:
-        self.seccomp = _Filter(base64.b64decode(m["seccomp"])) if m.get("seccomp") else None
+        self.seccomp = _Filter(binascii.a2b_base64(m["seccomp"])) if m.get("seccomp") else None
         self.memory_mb, self.file_mb, self.max_output = (
             m["memory_mb"],
             m["file_mb"],
@@ -287,6 +289,13 @@ class Zygote:
             if now != baseline:
                 return f"{root} is not as it was at start: {now} != {baseline}"[:200]
         return None
+
+
+def _mkdtemp() -> str:
+    """A scratch directory of our own, when run outside a sandbox (no ``RLVR_SCRATCH``)."""
+    import tempfile  # imported here: every sandbox sets RLVR_SCRATCH, and imports cost start-up
+
+    return tempfile.mkdtemp(prefix="rlvr-")
 
 
 class _Baseline:
